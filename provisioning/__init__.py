@@ -1,0 +1,1 @@
+"""Fabric provisioning for technicians: inventory, plan, apply, verify, upgrade."""
