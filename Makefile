@@ -18,7 +18,7 @@ demo: setup
 	$(VENV)/bin/qbox demo
 
 test: setup-test
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
 
 setup: $(VENV)/.apt-run $(VENV)/.installed $(VENV)/.built
 
