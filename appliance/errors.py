@@ -17,6 +17,10 @@ class QboxError(Exception):
 
     exit_code = EXIT_FAILURE
 
+    def lines(self) -> list[str]:
+        """What the ``qbox`` command prints to stderr for this error."""
+        return [f"qbox: {self}"]
+
 
 class BadInput(QboxError):
     """The input (arguments, a file, a request) is wrong; nothing was changed."""

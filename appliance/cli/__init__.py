@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = args.func(args)
     except QboxError as exc:
-        print(f"qbox: {exc}", file=sys.stderr)
+        for line in exc.lines():
+            print(line, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
