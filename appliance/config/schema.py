@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from appliance.ivr.config import IvrConfig
+
 __all__ = [
     "NodeConfig", "DahdiConfig", "DynamicSpan", "SpanConfig", "FxsPortGroup", "BoxConfig",
     "parse_channel_list", "format_channel_list", "DEVICE_SCHEMES",
@@ -180,6 +182,7 @@ class BoxConfig:
     spans: tuple[SpanConfig, ...] = field(metadata={"min_items": 1})
     dahdi: DahdiConfig = field(default_factory=DahdiConfig)
     fxs: tuple[FxsPortGroup, ...] = ()
+    ivr: IvrConfig | None = None
     source: str = field(default="", init=False, compare=False)
 
     def __post_init__(self) -> None:

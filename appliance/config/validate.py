@@ -7,7 +7,9 @@ The schema is the dataclasses themselves: a field's type hint says what it accep
 - ``{"min": 0, "max": 7}`` bounds a number (inclusive);
 - ``{"parse": func}`` converts the raw YAML value first (``func`` raises ValueError with
   the message to show), e.g. channel ranges written ``"1-15,17-31"``;
-- ``{"yaml": "name"}`` reads the field from a differently named key.
+- ``{"yaml": "name"}`` reads the field from a differently named key;
+- ``{"shorthand": func}`` turns a plain scalar written where a mapping is expected into
+  that mapping (``next: main`` for ``next: {goto: main}``) before it is validated.
 
 A dataclass may define ``config_checks(self)`` yielding ``(relative_path, message)`` for
 rules that involve several fields; ``relative_path`` is a tuple below the object.
@@ -83,6 +85,11 @@ def build(tp: type, source: YamlSource, filename: str) -> tuple[Any, list[Config
     return value, sorted(builder.issues)
 
 
+def _item_metadata(metadata: dict) -> dict:
+    """What a container's field metadata says about each of its items."""
+    return {"shorthand": metadata["shorthand"]} if "shorthand" in metadata else {}
+
+
 class _Builder:
     def __init__(self, source: YamlSource, filename: str) -> None:
         self.source = source
@@ -96,6 +103,8 @@ class _Builder:
 
     def build(self, tp: Any, value: Any, path: tuple, metadata: Any = None) -> Any:
         metadata = metadata or {}
+        if "shorthand" in metadata and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            value = metadata["shorthand"](value)
         if "parse" in metadata and value is not None:
             try:
                 value = metadata["parse"](value)
@@ -112,7 +121,7 @@ class _Builder:
         if origin is tuple:
             return self._tuple(typing.get_args(tp), value, path, metadata)
         if origin is dict:
-            return self._dict(typing.get_args(tp), value, path)
+            return self._dict(typing.get_args(tp), value, path, metadata)
         if tp is Any:
             return value
         if tp in _TYPE_NAMES:
@@ -166,20 +175,22 @@ class _Builder:
         if not isinstance(value, list):
             return self.error(path, f"expected a list, got {describe(value)}")
         item_type = args[0]
-        items = [self.build(item_type, item, path + (i,)) for i, item in enumerate(value)]
+        items = [self.build(item_type, item, path + (i,), _item_metadata(metadata)) for i, item in enumerate(value)]
         if "min_items" in metadata and len(items) < metadata["min_items"]:
             return self.error(path, f"needs at least {metadata['min_items']} item(s), got {len(items)}")
         return INVALID if any(i is INVALID for i in items) else tuple(items)
 
-    def _dict(self, args: tuple, value: Any, path: tuple) -> Any:
+    def _dict(self, args: tuple, value: Any, path: tuple, metadata: dict) -> Any:
         if not isinstance(value, dict):
             return self.error(path, f"expected a mapping, got {describe(value)}")
         key_type, value_type = args
-        result = {}
+        result: dict[Any, Any] = {}
         for key, item in value.items():
             k = self.build(key_type, key, path + (key,))
-            v = self.build(value_type, item, path + (key,))
+            v = self.build(value_type, item, path + (key,), _item_metadata(metadata))
             result[k] = v
+        if "min_items" in metadata and len(result) < metadata["min_items"]:
+            return self.error(path, f"needs at least {metadata['min_items']} entr(ies), got {len(result)}")
         return INVALID if INVALID in result or INVALID in result.values() else result
 
     def _dataclass(self, tp: type, value: Any, path: tuple) -> Any:
