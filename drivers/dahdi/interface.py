@@ -111,7 +111,7 @@ class SpanStatus:
     number: int
     name: str
     description: str
-    type: Literal["E1", "T1"]
+    type: Literal["E1", "T1", "analog"]   # "analog": FXS/FXO ports, as dahdi_scan says
     framing: str          # "CCS", "CAS", "D4", "ESF"
     coding: str           # "HDB3", "AMI", "B8ZS"
     crc4: bool = False

@@ -1,0 +1,76 @@
+"""A client for a running simulator's control socket.
+
+The near-end backend asks it for span status and hook operations; ``qbox sim``
+uses it to inject faults, play an agent's phone and move a manual clock, from any
+process.
+"""
+from __future__ import annotations
+
+import errno
+import threading
+from pathlib import Path
+
+from drivers.dahdi.interface import DahdiError, HookOp, SpanStatus
+from drivers.dahdi.sim import wire
+from drivers.dahdi.sim.wire import dahdi_error
+
+__all__ = ["SimControl", "DEFAULT_DIRECTORY"]
+
+DEFAULT_DIRECTORY = "/run/qbox/sim"
+
+
+class SimControl:
+    """One connection to the simulator serving ``directory``; DahdiError if none is running."""
+
+    def __init__(self, directory: str | Path = DEFAULT_DIRECTORY, timeout: float = 5.0) -> None:
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        try:
+            self._sock = wire.connect(self.directory / wire.CONTROL, timeout)
+        except DahdiError as exc:
+            raise dahdi_error(exc.errno or errno.ENOENT,
+                              f"no simulator is running in {self.directory} "
+                              f"(start one with: qbox sim run --config FILE --dir {self.directory})") from None
+        self.info = self.request("hello")
+
+    def request(self, op: str, **fields) -> dict:
+        """Send one request and return its reply; DahdiError carries the simulator's refusal."""
+        with self._lock:
+            try:
+                wire.send_json(self._sock, {"op": op, **fields})
+            except OSError as exc:
+                raise dahdi_error(exc.errno or errno.EPIPE, f"the simulator in {self.directory} has gone away") from None
+            return wire.raise_for_reply(wire.recv_json(self._sock))
+
+    def spans(self) -> list[SpanStatus]:
+        return [wire.status_from_wire(s) for s in self.request("spans")["spans"]]
+
+    def span(self, number: int) -> SpanStatus:
+        return wire.status_from_wire(self.request("span", span=number)["status"])
+
+    def lines(self, span: int | None = None) -> list[dict]:
+        """Both ends of each span's line: alarms, faults, counters (``FarEnd.line_report``)."""
+        fields = {} if span is None else {"span": span}
+        return self.request("line", **fields)["lines"]
+
+    def fault(self, span: int, fault: str) -> dict:
+        return self.request("fault", span=span, fault=fault)["line"]
+
+    def advance(self, seconds: float) -> float:
+        return self.request("advance", seconds=seconds)["now"]
+
+    def phone(self, channo: int, action: str) -> str:
+        """The agent's hand on an FXS phone: ``offhook``, ``onhook`` or ``flash``."""
+        return self.request("phone", channo=channo, action=action)["state"]
+
+    def hook(self, channo: int, op: HookOp) -> str:
+        return self.request("hook", channo=channo, hook=int(op))["state"]
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> "SimControl":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
