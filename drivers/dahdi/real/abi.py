@@ -26,7 +26,7 @@ __all__ = [
     "Ioctl", "IOCTLS", "STRUCTS", "ENUMS", "CONSTANTS",
     "DahdiParams", "DahdiSpanInfo", "DahdiBufferInfo", "DahdiDynamicSpan",
     "Law", "Sig", "Policy", "LineConfig", "SIG_NAMES", "ELAST", "DAHDI_CODE",
-    "DAHDI_GET_BLOCKSIZE", "DAHDI_SET_BLOCKSIZE", "DAHDI_GET_PARAMS", "DAHDI_SET_PARAMS",
+    "DAHDI_GET_BLOCKSIZE", "DAHDI_SET_BLOCKSIZE", "DAHDI_GET_PARAMS",
     "DAHDI_HOOK", "DAHDI_GETEVENT", "DAHDI_SPANSTAT", "DAHDI_GET_BUFINFO", "DAHDI_SET_BUFINFO",
     "DAHDI_AUDIOMODE", "DAHDI_SPECIFY", "DAHDI_SETLAW", "DAHDI_SETLINEAR",
     "DAHDI_DYNAMIC_CREATE", "DAHDI_DYNAMIC_DESTROY",
@@ -149,7 +149,6 @@ STRUCTS: tuple[type[ctypes.Structure], ...] = (
 DAHDI_GET_BLOCKSIZE = Ioctl("DAHDI_GET_BLOCKSIZE", "R", 1, ctypes.c_int)
 DAHDI_SET_BLOCKSIZE = Ioctl("DAHDI_SET_BLOCKSIZE", "W", 1, ctypes.c_int)
 DAHDI_GET_PARAMS = Ioctl("DAHDI_GET_PARAMS", "WR", 5, DahdiParams)
-DAHDI_SET_PARAMS = Ioctl("DAHDI_SET_PARAMS", "W", 5, DahdiParams)
 DAHDI_HOOK = Ioctl("DAHDI_HOOK", "W", 7, ctypes.c_int)
 DAHDI_GETEVENT = Ioctl("DAHDI_GETEVENT", "R", 8, ctypes.c_int)
 DAHDI_SPANSTAT = Ioctl("DAHDI_SPANSTAT", "WR", 10, DahdiSpanInfo)

@@ -100,8 +100,8 @@ def test_every_python_fact_matches_the_header(header_view):
 def test_every_kind_of_fact_is_checked():
     """Guards the generator itself: each ioctl, struct field and enum member appears."""
     keys = _python_view()
-    assert f"ioctl DAHDI_SPECIFY" in keys and "ioctl DAHDI_SPANSTAT" in keys
-    assert len([k for k in keys if k.startswith("ioctl ")]) == len(abi.IOCTLS) >= 15
+    assert "ioctl DAHDI_SPECIFY" in keys and "ioctl DAHDI_SPANSTAT" in keys
+    assert len([k for k in keys if k.startswith("ioctl ")]) == len(abi.IOCTLS) >= 14
     assert "offsetof dahdi_spaninfo.spantype" in keys
     assert "signed dahdi_params.chan_alarms" in keys
     assert "const DAHDI_EVENT_RINGBEGIN" in keys and "const DAHDI_ALARM_NONE" in keys
