@@ -1,0 +1,41 @@
+"""Wire an engine to the store: restore what was kept, then record every event.
+
+``attach_store(engine, store)`` must run before ``engine.start()`` and before any caller
+joins.  It brings back agents' login and pause state, penalties and counters, and the
+service-level intervals, then records each event, with the agent and interval rows it
+changed, in one transaction.
+"""
+from __future__ import annotations
+
+from appliance.acd.engine import AcdEngine
+from appliance.acd.events import AcdEvent
+from appliance.acd.stats import AgentTimes, StatsBook
+from appliance.store.acd import AcdStore
+from appliance.store.db import Store
+
+__all__ = ["attach_store"]
+
+
+def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None) -> StatsBook:
+    """Restore ``engine`` and ``stats`` from ``store`` and keep recording; returns the
+    stats book (a new one for the engine's queues when none is given)."""
+    acd_store = AcdStore(store)
+    stats = stats or StatsBook.for_engine(engine)
+    records, times = acd_store.load_agents()
+    engine.restore(records)
+    states = {agent_id: agent.derive_state() for agent_id, agent in engine.agents.items()}
+    stats.restore(acd_store.load_intervals(stats.thresholds), times, engine.clock.now(), states)
+
+    def record(event: AcdEvent) -> None:
+        stats.on_event(event)
+        touched, agents = stats.take_touched()
+        agent_id = getattr(event, "agent", None)
+        if agent_id in engine.agents:
+            agents.add(agent_id)
+        agent_rows = [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes()))
+                      for a in sorted(agents) if a in engine.agents]
+        interval_rows = [(queue, start, stats.intervals[queue][start]) for queue, start in sorted(touched)]
+        acd_store.write(event, agent_rows, interval_rows)
+
+    engine.subscribe(record)
+    return stats

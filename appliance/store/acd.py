@@ -1,0 +1,154 @@
+"""The ACD's tables: every queue event, agent login/pause state and counters, and the
+per-interval service-level figures.
+
+Each event is written in one transaction together with the rows it changed, so after
+a ``kill -9`` the store holds exactly the events the engine had delivered, and the
+agent and interval rows that match them.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Optional
+
+from appliance.acd.agents import AgentRecord
+from appliance.acd.events import AcdEvent, event_data
+from appliance.acd.stats import AgentTimes, IntervalStats
+from appliance.store.db import Store
+
+__all__ = ["AcdStore", "MIGRATIONS"]
+
+MIGRATIONS = [
+    """
+    CREATE TABLE acd_events (
+        id INTEGER PRIMARY KEY,
+        wall REAL NOT NULL,
+        kind TEXT NOT NULL,
+        queue TEXT,
+        caller TEXT,
+        agent TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX acd_events_wall ON acd_events (wall);
+    CREATE TABLE acd_agents (
+        agent TEXT PRIMARY KEY,
+        logged_in INTEGER NOT NULL,
+        pause_reason TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        talk_time REAL NOT NULL,
+        last_call_end REAL,
+        state_seconds TEXT NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE acd_members (
+        agent TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        penalty INTEGER NOT NULL,
+        paused INTEGER NOT NULL,
+        pause_reason TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        PRIMARY KEY (agent, queue)
+    );
+    CREATE TABLE acd_intervals (
+        queue TEXT NOT NULL,
+        start REAL NOT NULL,
+        figures TEXT NOT NULL,
+        PRIMARY KEY (queue, start)
+    );
+    """,
+]
+
+_COUNTS = ("offered", "answered", "abandoned", "timed_out", "exited_empty", "exited_key", "completed",
+           "wait_answered", "wait_abandoned", "talk", "wrapup", "longest_wait")
+
+
+class AcdStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        store.ensure_schema("acd", MIGRATIONS)
+
+    def write(self, event: AcdEvent, agents: Iterable[tuple[AgentRecord, AgentTimes]],
+              intervals: Iterable[tuple[str, float, IntervalStats]]) -> None:
+        """Record ``event`` and the agent and interval rows it changed, atomically."""
+        data = event_data(event)
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
+                 json.dumps(data, default=list)),
+            )
+            for record, times in agents:
+                self._write_agent(db, record, times, event.wall)
+            for queue, start, stats in intervals:
+                db.execute(
+                    "INSERT INTO acd_intervals (queue, start, figures) VALUES (?, ?, ?)"
+                    " ON CONFLICT(queue, start) DO UPDATE SET figures = excluded.figures",
+                    (queue, start, json.dumps(_figures(stats))),
+                )
+
+    @staticmethod
+    def _write_agent(db, record: AgentRecord, times: AgentTimes, wall: float) -> None:
+        db.execute(
+            "INSERT INTO acd_agents (agent, logged_in, pause_reason, calls, talk_time, last_call_end,"
+            " state_seconds, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(agent) DO UPDATE SET logged_in = excluded.logged_in,"
+            " pause_reason = excluded.pause_reason, calls = excluded.calls, talk_time = excluded.talk_time,"
+            " last_call_end = excluded.last_call_end, state_seconds = excluded.state_seconds,"
+            " updated = excluded.updated",
+            (record.id, int(record.logged_in), record.pause_reason, record.calls, record.talk_time,
+             record.last_call_end_wall, json.dumps(times.seconds), wall),
+        )
+        db.execute("DELETE FROM acd_members WHERE agent = ?", (record.id,))
+        db.executemany(
+            "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls) VALUES (?, ?, ?, ?, ?, ?)",
+            [(record.id, queue, penalty, int(paused), reason, calls)
+             for queue, (penalty, paused, reason, calls) in record.members.items()],
+        )
+
+    def load_agents(self) -> tuple[list[AgentRecord], dict[str, AgentTimes]]:
+        members: dict[str, dict[str, tuple[int, bool, str, int]]] = {}
+        for row in self.store.db.execute("SELECT * FROM acd_members ORDER BY agent, queue"):
+            members.setdefault(row["agent"], {})[row["queue"]] = (
+                row["penalty"], bool(row["paused"]), row["pause_reason"], row["calls"])
+        records, times = [], {}
+        for row in self.store.db.execute("SELECT * FROM acd_agents ORDER BY agent"):
+            records.append(AgentRecord(row["agent"], bool(row["logged_in"]), row["pause_reason"], row["calls"],
+                                       row["talk_time"], row["last_call_end"], members.get(row["agent"], {})))
+            times[row["agent"]] = AgentTimes(seconds=json.loads(row["state_seconds"]), calls=row["calls"])
+        return records, times
+
+    def load_intervals(self, thresholds: dict[str, tuple[float, ...]]) -> dict[str, dict[float, IntervalStats]]:
+        result: dict[str, dict[float, IntervalStats]] = {}
+        for row in self.store.db.execute("SELECT queue, start, figures FROM acd_intervals"):
+            figures = json.loads(row["figures"])
+            stats = IntervalStats(thresholds.get(row["queue"], tuple(float(t) for t in figures["answered_within"])))
+            for name in _COUNTS:
+                setattr(stats, name, figures[name])
+            for t, n in figures["answered_within"].items():
+                stats.answered_within[float(t)] = n
+            for t, n in figures["abandoned_within"].items():
+                stats.abandoned_within[float(t)] = n
+            result.setdefault(row["queue"], {})[row["start"]] = stats
+        return result
+
+    def events(self, kind: Optional[str] = None, since: Optional[float] = None) -> list[dict[str, Any]]:
+        """Recorded events in order, each as its field dict plus ``kind``."""
+        sql, args = "SELECT kind, data FROM acd_events WHERE 1=1", []
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        if since is not None:
+            sql += " AND wall >= ?"
+            args.append(since)
+        return [{"kind": row["kind"], **json.loads(row["data"])}
+                for row in self.store.db.execute(sql + " ORDER BY id", args)]
+
+    def count_events(self) -> int:
+        return self.store.db.execute("SELECT COUNT(*) FROM acd_events").fetchone()[0]
+
+
+def _figures(stats: IntervalStats) -> dict[str, Any]:
+    figures: dict[str, Any] = {name: getattr(stats, name) for name in _COUNTS}
+    figures["answered_within"] = {str(t): n for t, n in stats.answered_within.items()}
+    figures["abandoned_within"] = {str(t): n for t, n in stats.abandoned_within.items()}
+    return figures
