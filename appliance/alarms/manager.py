@@ -180,17 +180,27 @@ class AlarmManager:
 
     def acknowledge(self, alarm_id: int, by: str, comment: str | None = None) -> Alarm:
         """Take an alarm: silence it and stop its flashing.  BadInput if there is no such alarm."""
-        alarm = self._find(alarm_id)
-        if alarm.acknowledged:
-            return alarm
-        now = self.clock.wall()
-        acked = alarm.evolve(acked_by=by, acked_at=now)
-        self._commit("acknowledged", acked, now, actor=by, text=comment)
-        log.info("alarm acknowledged id=%d by=%s", alarm_id, by)
-        return self._active.get(acked.key, acked)
+        event = self._acknowledge(alarm_id, by, comment)
+        if event is None:
+            return self._find(alarm_id)
+        self._push(event)
+        return event.alarm
 
     def acknowledge_all(self, by: str, comment: str | None = None) -> list[Alarm]:
-        return [self.acknowledge(a.id, by, comment) for a in self.active() if not a.acknowledged]
+        """Acknowledge every active alarm at once: outputs see only the final picture."""
+        events = [self._acknowledge(a.id, by, comment) for a in self.active() if not a.acknowledged]
+        for event in events:
+            self._push(event)
+        return [e.alarm for e in events if e is not None]
+
+    def _acknowledge(self, alarm_id: int, by: str, comment: str | None) -> AlarmEvent | None:
+        alarm = self._find(alarm_id)
+        if alarm.acknowledged:
+            return None
+        now = self.clock.wall()
+        log.info("alarm acknowledged id=%d by=%s", alarm_id, by)
+        return self._commit("acknowledged", alarm.evolve(acked_by=by, acked_at=now), now, actor=by,
+                            text=comment, push=False)
 
     def comment(self, alarm_id: int, by: str, text: str) -> Alarm:
         alarm = self._find(alarm_id)
@@ -207,7 +217,7 @@ class AlarmManager:
     # -- plumbing ------------------------------------------------------------------
 
     def _commit(self, kind: ChangeKind, alarm: Alarm, now: float, *, actor: str | None = None,
-                text: str | None = None) -> None:
+                text: str | None = None, push: bool = True) -> AlarmEvent:
         """Store first, then tell the outputs: what they show is on disk.
 
         If the store fails (a full disk is itself an alarm) the change is logged and
@@ -225,7 +235,10 @@ class AlarmManager:
             self._active[stored.key] = stored
         else:
             self._active.pop(stored.key, None)
-        self._push(AlarmEvent(kind, stored, actor, text))
+        event = AlarmEvent(kind, stored, actor, text)
+        if push:
+            self._push(event)
+        return event
 
     def _push(self, event: AlarmEvent | None) -> None:
         active = self.active()

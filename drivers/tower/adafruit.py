@@ -37,16 +37,18 @@ def encode(previous: TowerState | None, state: TowerState) -> bytes:
     """The command bytes that take the tower from ``previous`` to ``state``.
 
     Only what changed is sent; ``previous`` None (state unknown) sends every lamp and
-    the buzzer.  The buzzer goes last so a new alarm's lamp is lit before it sounds.
+    the buzzer.  Silence goes first and sound last, so the tower never sounds with the
+    old lamps (an acknowledged alarm's steady lamp, or a new alarm's unlit one).
     """
-    out = bytearray()
+    lamps = bytearray()
     for lamp in LAMPS:
         mode = state.lamp(lamp)
         if previous is None or previous.lamp(lamp) != mode:
-            out.append(_MODE_ACTION[mode] << 4 | _TARGETS[lamp])
-    if previous is None or previous.buzzer != state.buzzer:
-        out.append((_ON if state.buzzer else _OFF) << 4 | _BUZZER)
-    return bytes(out)
+            lamps.append(_MODE_ACTION[mode] << 4 | _TARGETS[lamp])
+    if previous is not None and previous.buzzer == state.buzzer:
+        return bytes(lamps)
+    buzzer = (_ON if state.buzzer else _OFF) << 4 | _BUZZER
+    return bytes(lamps) + bytes([buzzer]) if state.buzzer else bytes([buzzer]) + bytes(lamps)
 
 
 def decode_byte(byte: int, state: TowerState) -> TowerState | None:

@@ -52,3 +52,13 @@ def manager(config, clock, alarm_store, recorder):
     mgr.restore()
     yield mgr
     mgr.close()
+
+
+@pytest.fixture
+def alsa_pcm(tmp_path, monkeypatch):
+    """An ALSA PCM named ``qbox_test`` that writes what it plays to a file: (url, file)."""
+    from tests.drivers.sound_analysis import alsa_file_config
+
+    asound_conf, played = alsa_file_config(tmp_path)
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(asound_conf))
+    return "alsa://qbox_test", played

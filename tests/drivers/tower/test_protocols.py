@@ -15,14 +15,15 @@ def test_adafruit_bytes_match_the_published_example():
     # Adafruit's example: RED_ON 0x11, YELLOW_BLINK 0x42, GREEN_OFF 0x24, BUZZER_ON 0x18.
     assert adafruit.encode(None, TowerState(red="on", amber="flash", buzzer=True)) == bytes(
         [0x11, 0x42, 0x24, 0x18])
-    assert adafruit.encode(None, TowerState()) == bytes([0x21, 0x22, 0x24, 0x28])
+    assert adafruit.encode(None, TowerState()) == bytes([0x28, 0x21, 0x22, 0x24])
 
 
-def test_adafruit_sends_only_what_changed_and_buzzer_last():
+def test_adafruit_sends_only_what_changed_sound_last_silence_first():
     before = TowerState(green="on")
-    after = TowerState(red="flash", buzzer=True)
-    assert adafruit.encode(before, after) == bytes([0x41, 0x24, 0x18])
-    assert adafruit.encode(after, after) == b""
+    alarm = TowerState(red="flash", buzzer=True)
+    assert adafruit.encode(before, alarm) == bytes([0x41, 0x24, 0x18])
+    assert adafruit.encode(alarm, alarm) == b""
+    assert adafruit.encode(alarm, TowerState(red="on")) == bytes([0x28, 0x11])
 
 
 @given(states, states)
