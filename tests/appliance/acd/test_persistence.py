@@ -1,0 +1,128 @@
+"""Agent state, statistics and every event survive a restart, kill -9 included."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from appliance.acd import AcdEngine, AgentConfig, Membership, QueueConfig
+from appliance.acd import events as ev
+from appliance.acd.persistence import attach_store
+from appliance.acd.queue_log import parse_line
+from appliance.store import Store
+from appliance.store.acd import AcdStore
+from drivers.clock import ManualClock
+
+from . import crash_child
+
+QUEUES = [QueueConfig("q", wrapuptime=5, servicelevel=(20, 60)), QueueConfig("r")]
+AGENTS = [AgentConfig("a", queues=(Membership("q"), Membership("r", 2))), AgentConfig("b", queues=(Membership("q"),))]
+
+
+def start(db, clock):
+    engine = AcdEngine(clock, QUEUES, AGENTS)
+    stats = attach_store(engine, Store(db))
+    engine.start()
+    return engine, stats
+
+
+def test_clean_restart_keeps_logins_pauses_penalties_counters_and_intervals(tmp_path):
+    db = tmp_path / "qbox.db"
+    clock = ManualClock()
+    engine, stats = start(db, clock)
+    engine.agent_login("a")
+    engine.agent_login("b")
+    engine.agent_pause("b", "meeting")
+    engine.agent_pause("a", "coaching", queue="r")
+    engine.set_penalty("a", "q", 3)
+    engine.join("q", "c1")
+    clock.advance(12)
+    engine.answer("c1", "a")
+    clock.advance(40)
+    engine.agent_hangup("a")
+    engine.join("q", "c2")
+    clock.advance(8)
+    engine.hangup("c2")
+    before_total = stats.total("q").summary()
+    before_a = engine.agent_status("a")
+    before_times = dict(stats.agents["a"].seconds)
+
+    clock2 = ManualClock(start=500.0, epoch=1_767_226_100.0)     # a new process, 500 s later
+    engine2, stats2 = start(db, clock2)
+    assert engine2.agent_status("b").state == "paused" and engine2.agent_status("b").reason == "meeting"
+    status = engine2.agent_status("a")
+    assert status.state == "available"
+    assert status.queues == before_a.queues
+    assert (status.calls, status.talk_time) == (1, 40.0)
+    assert stats2.total("q").summary() == before_total
+    assert stats2.agents["a"].seconds == pytest.approx(before_times)
+    # leastrecent memory came back too: a's last call ended at wall T+52
+    assert engine2.agents["a"].last_call_end == pytest.approx(500.0 - (1_767_226_100.0 - 1_767_225_652.0))
+    kinds = [e["kind"] for e in AcdStore(Store(db)).events()]
+    assert kinds.count("engine_started") == 2 and kinds.count("connected") == 1
+
+
+@pytest.mark.slow
+def test_kill_9_loses_nothing_that_was_done(tmp_path):
+    db, log = tmp_path / "qbox.db", tmp_path / "queue_log"
+    cycles = _run_and_kill(db, log, start=0.0, min_cycles=40)
+    store = AcdStore(Store(db))
+    events = store.events()
+    done_calls = {f"call-0-{i}" for i in range(cycles)}
+    # every finished cycle's caller has its join and its end in the store ...
+    joined = {e["caller"] for e in events if e["kind"] == "caller_joined"}
+    ended = {e["caller"] for e in events if e["kind"] in ("call_completed", "caller_left")}
+    assert done_calls <= joined and done_calls <= ended
+    # ... and in the queue_log, whose lines are all whole
+    text = log.read_text()
+    assert text.endswith("\n")
+    rows = [parse_line(line) for line in text.splitlines()]
+    logged_ends = {r["callid"] for r in rows if r["event"] in ("COMPLETECALLER", "ABANDON")}
+    assert done_calls <= logged_ends
+    # the interval figures match the recorded events exactly (same transactions)
+    answered = sum(1 for e in events if e["kind"] == "connected")
+    abandoned = sum(1 for e in events if e["kind"] == "caller_left" and e["reason"] == "abandon")
+    engine, stats = _restart(db, start=10_000.0)
+    total = stats.total("q")
+    assert (total.answered, total.abandoned) == (answered, abandoned) and answered > 0
+    # logins and the pause came back
+    assert [engine.agent_status(a).state for a in "abc"] == ["available", "available", "paused"]
+    assert engine.agent_status("c").reason == "lunch"
+    # a second life, killed again, appends to the same records
+    more = _run_and_kill(db, log, start=20_000.0, min_cycles=10)
+    assert {f"call-20000-{i}" for i in range(more)} <= {
+        e["caller"] for e in AcdStore(Store(db)).events() if e["kind"] == "call_completed" or e["kind"] == "caller_left"}
+
+
+def _run_and_kill(db: Path, log: Path, start: float, min_cycles: int) -> int:
+    proc = subprocess.Popen([sys.executable, crash_child.__file__, str(db), str(log), str(start)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        last = -1
+        while last < min_cycles:
+            line = proc.stdout.readline()
+            assert line, "the child service died on its own"
+            last = int(line)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        # cycles it reported as done, even if more lines are still buffered in the pipe
+        for line in proc.stdout:
+            last = int(line)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return last + 1
+
+
+def _restart(db: Path, start: float):
+    clock = ManualClock(start=start, epoch=1_767_225_600.0 + start)
+    engine = AcdEngine(clock, crash_child.QUEUES, crash_child.AGENTS)
+    stats = attach_store(engine, Store(db))
+    engine.start()
+    return engine, stats
