@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from cython_ext import tones
-
 __all__ = ["SIREN_HZ", "BEEP_HZ", "SIREN_CHUNK_S", "siren", "beep", "SAMPLE_RATE"]
 
 SAMPLE_RATE = 8000
@@ -22,6 +20,8 @@ BEEP_HZ = 1000.0
 @lru_cache(maxsize=8)
 def siren(level_dbm0: float) -> bytes:
     """``SIREN_CHUNK_S`` seconds of hi-lo siren."""
+    from cython_ext import tones  # here, not at import: `qbox alarms` must work unbuilt
+
     high, low = SIREN_HZ
     cycles = int(SIREN_CHUNK_S * 1000 // (2 * SIREN_STEP_MS))
     return tones.cadence([([high], SIREN_STEP_MS), ([low], SIREN_STEP_MS)], level_dbm0, cycles, SAMPLE_RATE)
@@ -29,4 +29,6 @@ def siren(level_dbm0: float) -> bytes:
 
 @lru_cache(maxsize=8)
 def beep(duration_ms: int, level_dbm0: float) -> bytes:
+    from cython_ext import tones
+
     return tones.cadence([([BEEP_HZ], duration_ms)], level_dbm0, 1, SAMPLE_RATE)
