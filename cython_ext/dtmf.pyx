@@ -1,0 +1,676 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""DTMF receiver meeting ITU-T Q.24 / Bellcore TR-TSY-000763, for one channel or whole spans.
+
+API::
+
+    from cython_ext.dtmf import DtmfDetector, MultiChannelDtmf
+    det = DtmfDetector(sample_rate=8000)          # keyword thresholds: see THRESHOLDS
+    events = det.feed(buf)    # int16 samples (or G.711 bytes with law="alaw"/"ulaw")
+    events += det.flush()     # end of stream: the digit still sounding, if any
+    [(e.digit, e.start, e.end) for e in events]   # sample indices from the stream start
+
+    span = MultiChannelDtmf(30)                    # channel-major blocks: 30 runs of n samples
+    for channel, event in span.feed(block): ...
+
+How it works, and why not the usual 102-sample Goertzel blocks:
+
+* Analysis runs on sub-blocks of 4 ms (32 samples at 8 kHz).  Each sub-block is
+  demodulated at the eight DTMF frequencies (a 32-point single-bin DFT each, the
+  sub-block mean removed so DC offsets vanish) and rotated onto a common phase
+  reference, so sub-block results can be summed coherently.
+* Every 4 ms a 16 ms window (the last 4 sub-blocks) is judged: strongest row and
+  column, each clear of its group (relative peak), both tones' frequencies from
+  the phase advance between successive windows (this is what rejects a tone 3.5 %
+  off while accepting one 1.5 % off, with no need for very narrow filters), both
+  amplitudes re-summed with that frequency error corrected (so 1.5 % off costs no
+  level), the twist, and the two tones' share of the window's total energy.
+* Timing is decided at the 4 ms sub-block level from each tone's own amplitude
+  relative to its steady level: a sub-block is "present" at half amplitude or
+  more, and a partly covered edge sub-block counts for the fraction it covers.
+  So the measured duration is level-independent to about a millisecond: 40 ms
+  tones pass and 23 ms tones fail a 31.5 ms limit with wide margins, a 10 ms
+  dropout (at most 3 absent sub-blocks) is bridged, and a 40 ms gap (9 or more)
+  splits; the split limit is 6 sub-blocks.
+* A digit is reported once it has ended (or at flush()), with its start and end.
+
+The per-sample work is one 16-wide multiply-accumulate (8 tones x re/im) plus the
+sub-block energy; the window logic runs once per sub-block and usually exits at
+the first level test.  MultiChannelDtmf runs all channels of a block in one call
+with shared tables and phase references.
+"""
+from collections import namedtuple
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.math cimport M_PI, cos, fabsf, lround, pow, sin, sqrt
+from libc.stdint cimport int16_t, int64_t, uint8_t
+from libc.string cimport memcpy, memset
+
+from cython_ext import g711 as _g711
+
+__all__ = ["DtmfEvent", "DtmfDetector", "MultiChannelDtmf", "THRESHOLDS", "DIGITS"]
+
+#: A detected digit: ``digit`` one of ``0-9*#ABCD``; ``start``/``end`` sample indices
+#: from the start of the stream (end exclusive).
+DtmfEvent = namedtuple("DtmfEvent", "digit start end")
+
+#: Keypad order used internally: DIGITS[row * 4 + column].
+DIGITS = "123A456B789C*0#D"
+
+#: Keyword thresholds accepted by both detectors, with their defaults.
+THRESHOLDS = {
+    "min_level_dbm0": -42.0,      # weakest tone accepted (Q.24 asks for -36)
+    "twist_standard_db": 10.0,    # high group weaker than low by at most this (Q.24: 8)
+    "twist_reverse_db": 6.0,      # high group stronger than low by at most this (Q.24: 4)
+    "freq_tolerance_pct": 2.5,    # both tones within this of nominal (accept 1.5, reject 3.5)
+    "energy_fraction": 0.8,       # share of the window's energy in the two tones
+    "relative_peak_db": 8.0,      # each tone above the rest of its group by this
+    "min_duration_ms": 31.5,      # shortest tone reported (accept 40, reject 23)
+    "split_gap_ms": 24.0,         # an absence this long ends a digit (bridge 10, split 40)
+}
+
+cdef enum:
+    NTONES = 8
+    NBINS = 16           # 8 tones x (re, im)
+    RING = 16            # sub-blocks of history per channel (power of two)
+    WIN = 4              # sub-blocks per judged window
+    MIN_VALID = 3        # windows that must pass every test for a digit to count
+    SCAN_BACK = 10       # sub-blocks searched backwards for a digit's onset
+    OFF_FREQ = -2        # window verdict: OFF_FREQ - digit, see _window_digit
+
+cdef double _TONES[NTONES]
+_TONES[:] = [697.0, 770.0, 852.0, 941.0, 1209.0, 1336.0, 1477.0, 1633.0]
+cdef double _FULL_SCALE_DBM0 = 3.14
+
+cdef enum:
+    IDLE = 0
+    ACTIVE = 1
+
+
+cdef struct Chan:
+    float ring[RING][NBINS]     # rotated sub-block spectra, newest at m & (RING-1)
+    float energy[RING]          # sub-block energy with its mean removed
+    int state
+    int digit                   # row * 4 + column while ACTIVE
+    int other_digit             # a different digit seen while ACTIVE...
+    int other_count             # ...in this many consecutive windows
+    int valid                   # windows that passed every test
+    int off_freq                # windows of the same tones found off frequency
+    int off_run                 # consecutive absent sub-blocks
+    int64_t last_present        # index of the last present sub-block
+    double start                # onset, in samples
+    float amp2[2]               # steady per-sub-block power of the row, column tone
+    int last_verdict            # previous window's verdict...
+    float last_advance[4]       # ...and its row, column phase advance (unit complex)
+
+
+cdef struct Config:
+    int H                       # samples per sub-block
+    float basis[256][NBINS]     # per sample of a sub-block: cos, -sin of each tone
+    float dc[NBINS]             # sum of basis over a sub-block: what a unit DC adds
+    double step[NTONES][2]      # phase-reference rotation per sub-block
+    float p_quick               # level gate before any other work
+    float p_min                 # compensated window power of the weakest tone
+    float quick_fraction
+    float fraction
+    float twist_std             # linear power ratios
+    float twist_rev
+    float rel_peak
+    float tan_tol[NTONES]       # tangent of the largest phase advance per sub-block
+    double min_samples
+    int split_run
+
+
+cdef inline float _sq(float re, float im) nogil:
+    return re * re + im * im
+
+
+cdef class _Engine:
+    """Shared machinery: configuration, per-channel state and the sub-block pipeline."""
+
+    cdef Config cfg
+    cdef Chan* chans
+    cdef float* partial          # channels x H samples not yet a whole sub-block
+    cdef int channels
+    cdef int fill                # samples in each channel's partial sub-block
+    cdef int64_t block           # index of the next sub-block (same for every channel)
+    cdef double rot[NTONES][2]   # phase reference of sub-block `block`
+    cdef float law_table[256]
+    cdef int law                 # 0 linear int16, 1 G.711 via law_table
+    cdef readonly double sample_rate
+    cdef list _events
+
+    def __cinit__(self, int channels, double sample_rate, law, dict thresholds):
+        self.chans = NULL
+        self.partial = NULL
+        if channels < 1:
+            raise ValueError("channels must be >= 1")
+        if not 4000 <= sample_rate <= 64000:
+            raise ValueError(f"sample_rate {sample_rate} outside 4000..64000 Hz")
+        unknown = set(thresholds) - set(THRESHOLDS)
+        if unknown:
+            raise TypeError(f"unknown threshold(s): {', '.join(sorted(unknown))}; "
+                            f"known: {', '.join(THRESHOLDS)}")
+        values = dict(THRESHOLDS)
+        values.update({k: float(v) for k, v in thresholds.items()})
+        self.channels = channels
+        self.sample_rate = sample_rate
+        self._configure(values)
+        self._set_law(law)
+        self.chans = <Chan*>PyMem_Malloc(channels * sizeof(Chan))
+        self.partial = <float*>PyMem_Malloc(channels * self.cfg.H * sizeof(float))
+        if self.chans == NULL or self.partial == NULL:
+            raise MemoryError()
+        self.reset()
+
+    def __dealloc__(self):
+        PyMem_Free(self.chans)
+        PyMem_Free(self.partial)
+
+    cdef _configure(self, dict v):
+        cdef Config* c = &self.cfg
+        cdef int i, t
+        cdef double w, amp, n_win
+        c.H = <int>lround(0.004 * self.sample_rate)
+        if c.H > 256:
+            raise ValueError("sample_rate too high")
+        memset(c.dc, 0, sizeof(c.dc))
+        for t in range(NTONES):
+            w = 2.0 * M_PI * _TONES[t] / self.sample_rate
+            for i in range(c.H):
+                c.basis[i][t] = <float>cos(w * i)
+                c.basis[i][NTONES + t] = <float>-sin(w * i)
+                c.dc[t] += c.basis[i][t]
+                c.dc[NTONES + t] += c.basis[i][NTONES + t]
+            c.step[t][0] = cos(w * c.H)
+            c.step[t][1] = -sin(w * c.H)
+            # Largest phase advance per sub-block the tolerance allows, as a tangent.
+            w = 2.0 * M_PI * _TONES[t] * v["freq_tolerance_pct"] / 100.0 * c.H / self.sample_rate
+            if not 0.0 < w < M_PI / 2:
+                raise ValueError("freq_tolerance_pct out of range")
+            c.tan_tol[t] = <float>(sin(w) / cos(w))
+        n_win = WIN * c.H
+        amp = 32767.0 * pow(10.0, (v["min_level_dbm0"] - _FULL_SCALE_DBM0) / 20.0)
+        c.p_min = <float>((amp * n_win / 2.0) ** 2)
+        c.p_quick = c.p_min * 0.1            # up to 10 dB lost to a frequency error
+        c.fraction = <float>(v["energy_fraction"] * n_win / 2.0)
+        c.quick_fraction = c.fraction * 0.3  # the uncorrected window may lose 5 dB
+        c.twist_std = <float>pow(10.0, -v["twist_standard_db"] / 10.0)
+        c.twist_rev = <float>pow(10.0, v["twist_reverse_db"] / 10.0)
+        c.rel_peak = <float>pow(10.0, v["relative_peak_db"] / 10.0)
+        c.min_samples = v["min_duration_ms"] * self.sample_rate / 1000.0
+        c.split_run = max(1, <int>lround(v["split_gap_ms"] * self.sample_rate / 1000.0 / c.H))
+
+    cdef _set_law(self, law):
+        cdef int i
+        if law is None:
+            self.law = 0
+            return
+        table = _g711.decode_table(law)
+        for i in range(256):
+            self.law_table[i] = table[i]
+        self.law = 1
+
+    cpdef reset(self):
+        """Forget everything: the next sample is sample 0 of a new stream."""
+        cdef int t
+        memset(self.chans, 0, self.channels * sizeof(Chan))
+        memset(self.partial, 0, self.channels * self.cfg.H * sizeof(float))
+        self.fill = 0
+        self.block = 0
+        for t in range(NTONES):
+            self.rot[t][0] = 1.0
+            self.rot[t][1] = 0.0
+
+    # ---- the per-sample part -------------------------------------------------------
+
+    cdef void _analyse(self, Chan* ch, const float* x, int64_t m, const float* rot) noexcept nogil:
+        """Spectrum and energy of one sub-block of samples ``x``, then judge window ``m``."""
+        cdef const Config* c = &self.cfg
+        cdef int H = c.H
+        cdef float acc0[NBINS]
+        cdef float acc1[NBINS]
+        cdef float s0[8]
+        cdef float s1[8]
+        cdef int i, k, t
+        cdef float x0, x1, sx, sxx, mean, re, im
+        for k in range(NBINS):
+            acc0[k] = 0.0
+            acc1[k] = 0.0
+        for k in range(8):
+            s0[k] = 0.0
+            s1[k] = 0.0
+        # Two interleaved accumulator sets keep the vector units busy (no reassociation).
+        i = 0
+        while i + 1 < H:
+            x0 = x[i]
+            x1 = x[i + 1]
+            for k in range(NBINS):
+                acc0[k] += x0 * c.basis[i][k]
+                acc1[k] += x1 * c.basis[i + 1][k]
+            i += 2
+        if i < H:
+            x0 = x[i]
+            for k in range(NBINS):
+                acc0[k] += x0 * c.basis[i][k]
+        i = 0
+        while i + 8 <= H:
+            for k in range(8):
+                s0[k] += x[i + k]
+                s1[k] += x[i + k] * x[i + k]
+            i += 8
+        sx = 0.0
+        sxx = 0.0
+        for k in range(8):
+            sx += s0[k]
+            sxx += s1[k]
+        while i < H:
+            sx += x[i]
+            sxx += x[i] * x[i]
+            i += 1
+        mean = sx / H
+        cdef float* slot = ch.ring[m & (RING - 1)]
+        for t in range(NTONES):
+            re = acc0[t] + acc1[t] - mean * c.dc[t]
+            im = acc0[NTONES + t] + acc1[NTONES + t] - mean * c.dc[NTONES + t]
+            slot[t] = re * rot[2 * t] - im * rot[2 * t + 1]
+            slot[NTONES + t] = re * rot[2 * t + 1] + im * rot[2 * t]
+        ch.energy[m & (RING - 1)] = sxx - sx * mean
+        self._judge(ch, m)
+
+    # ---- the per-window part -------------------------------------------------------
+
+    cdef int _window_digit(self, Chan* ch, int64_t m, float* amp2, float* advance) noexcept nogil:
+        """Judge the window ending at sub-block ``m``.
+
+        Returns the digit (row*4+col) whose tones pass every test; ``OFF_FREQ - digit``
+        when a digit passes every test but the frequency one (its tones are steady
+        and strong but off nominal: evidence against that digit); or -1.  Unless -1,
+        ``amp2`` receives the row and column tones' per-sub-block power and
+        ``advance`` their phase advance per sub-block as unit complex numbers.
+        """
+        cdef const Config* c = &self.cfg
+        cdef float wr[NTONES]
+        cdef float wi[NTONES]
+        cdef float p[NTONES]
+        cdef int j, t, r, col, tone
+        cdef int which
+        cdef const float* s
+        cdef float energy, pr, pc, qr, qi, ur, ui, vr, vi, tr, mag, cr, ci
+        cdef float comp[2]
+        cdef bint in_tolerance = True
+        for t in range(NTONES):
+            wr[t] = 0.0
+            wi[t] = 0.0
+        for j in range(WIN):
+            s = ch.ring[(m - j) & (RING - 1)]
+            for t in range(NTONES):
+                wr[t] += s[t]
+                wi[t] += s[NTONES + t]
+        for t in range(NTONES):
+            p[t] = wr[t] * wr[t] + wi[t] * wi[t]
+        r = 0
+        for t in range(1, 4):
+            if p[t] > p[r]:
+                r = t
+        col = 4
+        for t in range(5, 8):
+            if p[t] > p[col]:
+                col = t
+        pr = p[r]
+        pc = p[col]
+        if pr < c.p_quick or pc < c.p_quick:
+            return -1
+        energy = 0.0
+        for j in range(WIN):
+            energy += ch.energy[(m - j) & (RING - 1)]
+        if pr + pc < c.quick_fraction * energy:
+            return -1
+        for t in range(NTONES):
+            if t != r and t != col:
+                if p[t] * c.rel_peak > (pr if t < 4 else pc):
+                    return -1
+        # Frequency of each tone from the phase advance between this window and the
+        # previous one; then the window re-summed with that advance taken out.
+        for which in range(2):
+            tone = r if which == 0 else col
+            qr = 0.0
+            qi = 0.0
+            for j in range(1, WIN + 1):
+                s = ch.ring[(m - j) & (RING - 1)]
+                qr += s[tone]
+                qi += s[NTONES + tone]
+            # z = W_now * conj(W_prev): its angle is the advance per sub-block.
+            ur = wr[tone] * qr + wi[tone] * qi
+            ui = wi[tone] * qr - wr[tone] * qi
+            if ur <= 0.0 or (ui if ui > 0 else -ui) > c.tan_tol[tone] * ur:
+                in_tolerance = False
+            mag = sqrt(ur * ur + ui * ui)
+            if mag == 0.0:
+                return -1
+            ur /= mag
+            ui /= mag
+            advance[2 * which] = ur
+            advance[2 * which + 1] = ui
+            # Sum S[m - j] * u**j.
+            cr = 0.0
+            ci = 0.0
+            vr = 1.0
+            vi = 0.0
+            for j in range(WIN):
+                s = ch.ring[(m - j) & (RING - 1)]
+                cr += s[tone] * vr - s[NTONES + tone] * vi
+                ci += s[tone] * vi + s[NTONES + tone] * vr
+                tr = vr * ur - vi * ui
+                vi = vr * ui + vi * ur
+                vr = tr
+            comp[which] = cr * cr + ci * ci
+        if comp[0] < c.p_min or comp[1] < c.p_min:
+            return -1
+        if comp[1] < c.twist_std * comp[0] or comp[1] > c.twist_rev * comp[0]:
+            return -1
+        if comp[0] + comp[1] < c.fraction * energy:
+            return -1
+        amp2[0] = comp[0] / (WIN * WIN)
+        amp2[1] = comp[1] / (WIN * WIN)
+        if not in_tolerance:
+            return OFF_FREQ - (r * 4 + (col - 4))
+        return r * 4 + (col - 4)
+
+    cdef inline float _cover(self, Chan* ch, int64_t m, int digit, const float* amp2) noexcept nogil:
+        """Fraction of sub-block ``m`` the digit covers, from its tones' amplitudes (0..~1).
+
+        The two tones' powers are pooled, so the stronger tone dominates: in a
+        4 ms sub-block the strong tone leaks into the weak one's bin (up to -13 dB),
+        which with 8 dB of twist would swamp a per-tone measure.
+        """
+        cdef const float* s = ch.ring[m & (RING - 1)]
+        cdef int r = digit >> 2
+        cdef int col = 4 + (digit & 3)
+        cdef float ratio = (_sq(s[r], s[NTONES + r]) + _sq(s[col], s[NTONES + col])) / (amp2[0] + amp2[1])
+        if ratio > 16.0:               # far louder than the tone: something else
+            return 0.0
+        return sqrt(ratio) if ratio < 1.0 else 1.0
+
+    cdef void _begin(self, Chan* ch, int64_t m, int digit, const float* amp2) noexcept nogil:
+        """Start tracking ``digit``, first confirmed by the window ending at ``m``."""
+        cdef const Config* c = &self.cfg
+        cdef int64_t first = m
+        cdef int64_t oldest = m - SCAN_BACK
+        if oldest < 0:
+            oldest = 0
+        while first > oldest and self._cover(ch, first - 1, digit, amp2) >= 0.5:
+            first -= 1
+        ch.state = ACTIVE
+        ch.digit = digit
+        ch.amp2[0] = amp2[0]
+        ch.amp2[1] = amp2[1]
+        ch.valid = 0
+        ch.off_freq = 0
+        ch.other_count = 0
+        ch.off_run = 0
+        ch.last_present = m
+        # The first present sub-block plus the part of the one before that it covers.
+        ch.start = (first + 1) * c.H - c.H * self._cover(ch, first, digit, amp2)
+        if first > 0 and first - 1 > m - RING:
+            ch.start -= c.H * self._cover(ch, first - 1, digit, amp2)
+
+    cdef void _end(self, Chan* ch, int64_t upto) noexcept nogil:
+        """The digit has ended; record it if it lasted long enough. ``upto``: newest sub-block."""
+        cdef const Config* c = &self.cfg
+        cdef int64_t last = ch.last_present
+        cdef double end = last * c.H + c.H * self._cover(ch, last, ch.digit, ch.amp2)
+        if last + 1 <= upto:
+            end += c.H * self._cover(ch, last + 1, ch.digit, ch.amp2)
+        ch.state = IDLE
+        if ch.valid >= MIN_VALID and ch.off_freq == 0 and end - ch.start >= c.min_samples:
+            with gil:
+                self._events.append((ch - self.chans, DtmfEvent(
+                    DIGITS[ch.digit], <int64_t>lround(ch.start), <int64_t>lround(end))))
+
+    cdef void _judge(self, Chan* ch, int64_t m) noexcept nogil:
+        cdef float amp2[2]
+        cdef float advance[4]
+        cdef int verdict = self._window_digit(ch, m, amp2, advance)
+        cdef int digit = verdict if verdict >= -1 else OFF_FREQ - verdict
+        cdef int k
+        cdef bint confirmed = verdict >= 0
+        if verdict < -1 and ch.last_verdict == verdict:
+            # Off frequency counts only when two windows running agree on how far
+            # off: a window straddling a phase jump measures a random advance.
+            confirmed = True
+            for k in range(4):
+                if fabsf(advance[k] - ch.last_advance[k]) > 0.15:
+                    confirmed = False
+        ch.last_verdict = verdict
+        for k in range(4):
+            ch.last_advance[k] = advance[k]
+        if ch.state == ACTIVE:
+            if digit == ch.digit:
+                if confirmed:
+                    self._count(ch, verdict, amp2)
+            elif digit >= 0:
+                if digit == ch.other_digit:
+                    ch.other_count += 1
+                else:
+                    ch.other_digit = digit
+                    ch.other_count = 1
+                if ch.other_count >= 2:       # another digit took over without a gap
+                    self._end(ch, m)
+            else:
+                ch.other_count = 0
+            if ch.state == ACTIVE:
+                if self._cover(ch, m, ch.digit, ch.amp2) >= 0.5:
+                    ch.last_present = m
+                    ch.off_run = 0
+                else:
+                    ch.off_run += 1
+                    if ch.off_run >= self.cfg.split_run:
+                        self._end(ch, m)
+        if ch.state == IDLE and digit >= 0 and confirmed:
+            # Off-frequency tones are tracked too, so that they stay vetoed to the end.
+            self._begin(ch, m, digit, amp2)
+            self._count(ch, verdict, amp2)
+
+    cdef inline void _count(self, Chan* ch, int verdict, const float* amp2) noexcept nogil:
+        """A window of the current digit's tones: a vote for it, or a veto if off frequency."""
+        ch.other_count = 0
+        ch.amp2[0] = amp2[0]
+        ch.amp2[1] = amp2[1]
+        if verdict >= 0:
+            ch.valid += 1
+        else:
+            ch.off_freq += 1
+
+    # ---- feeding ---------------------------------------------------------------------
+
+    cdef void _advance_rotation(self, double* rot, int n_blocks) noexcept nogil:
+        """Fill ``rot`` with the phase reference of the next ``n_blocks`` sub-blocks."""
+        cdef int b, t
+        cdef double re, im, norm
+        for b in range(n_blocks):
+            for t in range(NTONES):
+                rot[(b * NTONES + t) * 2] = self.rot[t][0]
+                rot[(b * NTONES + t) * 2 + 1] = self.rot[t][1]
+                re = self.rot[t][0] * self.cfg.step[t][0] - self.rot[t][1] * self.cfg.step[t][1]
+                im = self.rot[t][0] * self.cfg.step[t][1] + self.rot[t][1] * self.cfg.step[t][0]
+                norm = (3.0 - (re * re + im * im)) * 0.5   # keep |rot| = 1
+                self.rot[t][0] = re * norm
+                self.rot[t][1] = im * norm
+
+    cdef inline void _load(self, float* dst, const uint8_t* src, int64_t first, int n) noexcept nogil:
+        """Convert ``n`` samples starting at sample ``first`` of ``src`` to float."""
+        cdef int i
+        cdef const int16_t* pcm
+        cdef const uint8_t* codes
+        if self.law:
+            codes = src + first
+            for i in range(n):
+                dst[i] = self.law_table[codes[i]]
+        else:
+            pcm = (<const int16_t*>src) + first
+            for i in range(n):
+                dst[i] = pcm[i]
+
+    cdef list _feed(self, const uint8_t* data, Py_ssize_t n):
+        """Feed ``n`` samples per channel, channel-major; returns [(channel, event)]."""
+        cdef int H = self.cfg.H
+        cdef int need = H - self.fill
+        cdef int64_t n_blocks = 0 if n < need else 1 + (n - need) // H
+        cdef int rest = <int>(n - need - (n_blocks - 1) * H) if n_blocks else 0
+        cdef float* rotf
+        cdef double* rotd
+        cdef float x[256]
+        cdef int ch_index, t
+        cdef int64_t b, pos
+        cdef Chan* ch
+        cdef float* part
+        cdef int64_t base
+        self._events = []
+        if n == 0:
+            return self._events
+        rotd = <double*>PyMem_Malloc((n_blocks + 1) * NTONES * 2 * sizeof(double))
+        rotf = <float*>PyMem_Malloc((n_blocks + 1) * NTONES * 2 * sizeof(float))
+        if rotd == NULL or rotf == NULL:
+            PyMem_Free(rotd)
+            PyMem_Free(rotf)
+            raise MemoryError()
+        try:
+            self._advance_rotation(rotd, <int>n_blocks)
+            for b in range(n_blocks * NTONES * 2):
+                rotf[b] = <float>rotd[b]
+            for ch_index in range(self.channels):
+                ch = &self.chans[ch_index]
+                part = self.partial + ch_index * H
+                base = <int64_t>ch_index * n
+                if n_blocks == 0:
+                    self._load(part + self.fill, data, base, <int>n)
+                    continue
+                memcpy(x, part, self.fill * sizeof(float))
+                self._load(x + self.fill, data, base, need)
+                self._analyse(ch, x, self.block, rotf)
+                pos = need
+                for b in range(1, n_blocks):
+                    self._load(x, data, base + pos, H)
+                    self._analyse(ch, x, self.block + b, rotf + b * NTONES * 2)
+                    pos += H
+                self._load(part, data, base + pos, rest)
+            if n_blocks:
+                self.fill = rest
+                self.block += n_blocks
+            else:
+                self.fill += <int>n
+        finally:
+            PyMem_Free(rotd)
+            PyMem_Free(rotf)
+        return self._events
+
+    cdef list _flush(self):
+        """Pad the partial sub-block with silence, then end every digit still sounding."""
+        cdef int H = self.cfg.H
+        cdef int ch_index, k
+        cdef Chan* ch
+        cdef double rotd[NTONES * 2]
+        cdef float rotf[NTONES * 2]
+        cdef float x[256]
+        self._events = []
+        if self.fill:
+            self._advance_rotation(rotd, 1)
+            for k in range(NTONES * 2):
+                rotf[k] = <float>rotd[k]
+            for ch_index in range(self.channels):
+                memcpy(x, self.partial + ch_index * H, self.fill * sizeof(float))
+                memset(x + self.fill, 0, (H - self.fill) * sizeof(float))
+                self._analyse(&self.chans[ch_index], x, self.block, rotf)
+            self.block += 1
+        for ch_index in range(self.channels):
+            ch = &self.chans[ch_index]
+            if ch.state == ACTIVE:
+                self._end(ch, self.block - 1)
+        events = self._events
+        self.reset()
+        return events
+
+    cdef const uint8_t[::1] _bytes(self, buf, Py_ssize_t* n_samples):
+        view = memoryview(buf)
+        if not view.c_contiguous:
+            raise ValueError("buffer must be C-contiguous")
+        view = view.cast("B")
+        cdef Py_ssize_t size = view.nbytes
+        if self.law:
+            n_samples[0] = size
+        else:
+            if size % 2:
+                raise ValueError(f"int16 audio must be whole samples, got {size} bytes")
+            n_samples[0] = size // 2
+        return view
+
+
+cdef class DtmfDetector:
+    """DTMF receiver for one stream.
+
+    ``DtmfDetector(sample_rate=8000, law=None, **thresholds)``: ``law`` "alaw" or
+    "ulaw" makes ``feed`` take G.711 bytes instead of int16 samples; thresholds
+    are listed in :data:`THRESHOLDS`.
+    """
+
+    cdef _Engine _engine
+
+    def __init__(self, double sample_rate=8000, law=None, **thresholds):
+        self._engine = _Engine(1, sample_rate, law, thresholds)
+
+    @property
+    def sample_rate(self):
+        return self._engine.sample_rate
+
+    def feed(self, buf):
+        """Feed samples (any buffer of native int16, or G.711 bytes); return ended digits."""
+        cdef Py_ssize_t n
+        cdef const uint8_t[::1] data = self._engine._bytes(buf, &n)
+        if n == 0:
+            return []
+        return [event for _, event in self._engine._feed(&data[0], n)]
+
+    def flush(self):
+        """End of stream: return the digit still sounding (if long enough) and reset."""
+        return [event for _, event in self._engine._flush()]
+
+    def reset(self):
+        """Drop all state; the next sample is sample 0 of a new stream."""
+        self._engine.reset()
+
+
+cdef class MultiChannelDtmf:
+    """DTMF receivers for ``channels`` streams fed together, channel-major.
+
+    ``feed(buf)`` takes ``channels`` consecutive runs of n samples each (a span's
+    20 ms block is channels x 160) and returns ``[(channel, event)]``.  ``law`` and
+    thresholds as for :class:`DtmfDetector`.
+    """
+
+    cdef _Engine _engine
+    cdef readonly int channels
+
+    def __init__(self, int channels, double sample_rate=8000, law=None, **thresholds):
+        self._engine = _Engine(channels, sample_rate, law, thresholds)
+        self.channels = channels
+
+    @property
+    def sample_rate(self):
+        return self._engine.sample_rate
+
+    def feed(self, buf):
+        """Feed one block for every channel; return [(channel, event)] for ended digits."""
+        cdef Py_ssize_t n
+        cdef const uint8_t[::1] data = self._engine._bytes(buf, &n)
+        if n % self.channels:
+            raise ValueError(f"{n} samples do not split into {self.channels} equal channel runs")
+        if n == 0:
+            return []
+        return self._engine._feed(&data[0], n // self.channels)
+
+    def flush(self):
+        """End of every stream: digits still sounding, as [(channel, event)]; then reset."""
+        return self._engine._flush()
+
+    def reset(self):
+        self._engine.reset()
