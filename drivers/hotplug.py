@@ -52,19 +52,28 @@ class DeviceSpec:
     def matches(self, event: DeviceEvent) -> bool:
         if event.subsystem != self.subsystem:
             return False
-        if self.devnode is not None and event.devnode != self.devnode:
+        if self.devnode is not None and not self._same_node(event):
             return False
         if self.vid is not None and (event.vid, event.pid) != (self.vid, self.pid):
             return False
         return True
 
 
+    def _same_node(self, event: DeviceEvent) -> bool:
+        """The configured path is the event's node, one of udev's links to it (DEVLINKS,
+        e.g. /dev/serial/by-id/...), or a symlink that resolves to it now."""
+        if event.devnode == self.devnode:
+            return True
+        if self.devnode in event.properties.get("DEVLINKS", "").split():
+            return True
+        return event.devnode is not None and os.path.realpath(self.devnode) == event.devnode
+
+
 def spec_for_url(url: str) -> DeviceSpec | None:
     """The udev identity of a device URL; None for devices that are not hot-plugged (tcp)."""
     parts = urlsplit(url)
     if parts.scheme == "serial" and parts.path:
-        # Follow a by-id symlink to the node the kernel names in its events.
-        return DeviceSpec("tty", devnode=os.path.realpath(parts.path))
+        return DeviceSpec("tty", devnode=parts.path)
     if parts.scheme == "hidraw":
         if parts.netloc:
             vid, _, pid = parts.netloc.partition(":")

@@ -23,14 +23,14 @@ from drivers.clock import Clock, TimerHandle
 from drivers.sound import SoundError
 from drivers.tower import Tower, TowerError, TowerState
 
-__all__ = ["TowerOutput", "SoundOutput", "CallbackOutput", "PresenceCallback"]
+__all__ = ["DeviceOutput", "TowerOutput", "SoundOutput", "CallbackOutput", "PresenceCallback"]
 
 log = logging.getLogger(__name__)
 
 PresenceCallback = Callable[[bool, str], None]
 
 
-class _Device:
+class DeviceOutput:
     """Open/lose/retry bookkeeping shared by the tower and the sound output."""
 
     errors: tuple[type[BaseException], ...] = (OSError,)
@@ -66,6 +66,10 @@ class _Device:
     def on_attached(self) -> None:
         """Bring the fresh device up to date (subclasses)."""
 
+    def detach(self, reason: str) -> None:
+        """Hot-plug says the device left: let go of it (retries keep looking for it)."""
+        self._lost(OSError(reason))
+
     def _lost(self, exc: BaseException) -> None:
         if self.device is not None:
             log.error("%s lost error=%s", self.name, exc)
@@ -98,7 +102,7 @@ class _Device:
             self.device = None
 
 
-class TowerOutput(_Device):
+class TowerOutput(DeviceOutput):
     """Shows the alarms on a signal tower; ``opener`` opens it (e.g. ``lambda: open_tower(url)``)."""
 
     errors = (TowerError,)
@@ -174,7 +178,7 @@ class TowerOutput(_Device):
         super().close()
 
 
-class SoundOutput(_Device):
+class SoundOutput(DeviceOutput):
     """Sounds the buzzer on an ALSA player; ``opener`` opens it (``lambda: open_sound(url)``)."""
 
     errors = (SoundError,)

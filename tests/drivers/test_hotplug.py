@@ -17,7 +17,13 @@ MOUSE = DeviceEvent("add", "hidraw", "/devices/usb1/1-2/1-2:1.0/hidraw/hidraw4",
 def test_specs_from_device_urls(tmp_path):
     link = tmp_path / "by-id-tower"
     link.symlink_to("/dev/ttyS0")
-    assert spec_for_url(f"serial://{link}?baud=9600") == DeviceSpec("tty", devnode="/dev/ttyS0")
+    spec = spec_for_url(f"serial://{link}?baud=9600")
+    assert spec == DeviceSpec("tty", devnode=str(link))
+    # A by-id link matches the node it points to now, and udev's DEVLINKS naming it.
+    assert spec.matches(DeviceEvent("add", "tty", "/devices/x/ttyS0", "/dev/ttyS0"))
+    assert spec.matches(DeviceEvent("add", "tty", "/devices/y/ttyUSB3", "/dev/ttyUSB3",
+                                    properties={"DEVLINKS": f"/dev/serial/by-path/p {link}"}))
+    assert not spec.matches(DeviceEvent("add", "tty", "/devices/y/ttyUSB3", "/dev/ttyUSB3"))
     assert spec_for_url("hidraw://191a:8003") == DeviceSpec("hidraw", vid=0x191A, pid=0x8003)
     assert spec_for_url("hidraw:///dev/hidraw1?model=ne") == DeviceSpec("hidraw", devnode="/dev/hidraw1")
     assert spec_for_url("dahdi:///dev/dahdi") == DeviceSpec("dahdi_devices")
