@@ -77,7 +77,10 @@ class AgentRuntime:
             return "logged_out"
         if self.activity != "idle":
             return self.activity
-        return "paused" if self.paused_everywhere else "available"
+        for member in self.members.values():
+            if not member.paused:
+                return "available"
+        return "paused" if self.members else "available"
 
     @property
     def free(self) -> bool:

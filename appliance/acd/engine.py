@@ -71,6 +71,8 @@ class AcdEngine:
             strategy = STRATEGIES[config.canonical_strategy]
             idx = self._core.add_queue(config.weight, strategy.code, config.ringinuse)
             self.queues[config.name] = QueueRuntime(config, idx)
+        # leavewhenempty is checked on every member change, so only where configured
+        self._leave_queues = {name for name, q in self.queues.items() if q.leave_conditions}
         for order, config in enumerate(agents):
             agent = AgentRuntime(config, self._core.add_agent())
             self.agents[config.id] = agent
@@ -171,10 +173,13 @@ class AcdEngine:
             return JoinResult("full", 0)
 
         resumed = self._take_abandoned(q, callerid, now)
-        penalties = ([agent.members[q.name].penalty for agent in q.members.values()]
-                     if config.tier_rules_apply else ())
-        low, high = starting_window(config, penalties, NO_LIMIT, min_penalty, max_penalty)
-        rules = escalation_rules(config, penalties)
+        if config.tier_rules_apply:
+            penalties = [agent.members[q.name].penalty for agent in q.members.values()]
+            low, high = starting_window(config, penalties, NO_LIMIT, min_penalty, max_penalty)
+            rules = escalation_rules(config, penalties)
+        else:
+            low, high = starting_window(config, (), NO_LIMIT, min_penalty, max_penalty)
+            rules = q.rules
         if resumed:
             caller = CallerRuntime(caller_id, q, callerid, resumed.priority, resumed.seq,
                                    resumed.join_time, resumed.join_wall)
@@ -557,7 +562,7 @@ class AcdEngine:
 
     def _sync(self, agent: AgentRuntime, reason: str = "", announce: bool = True) -> None:
         """Push the agent's routing facts to the core and announce a state change."""
-        self._core.set_agent(agent.idx, agent.free, agent.device_busy)
+        self._core.set_agent(agent.idx, agent.free, agent.device == "inuse")
         state = agent.derive_state()
         if state != agent.state and announce:
             previous, agent.state = agent.state, state
@@ -566,7 +571,7 @@ class AcdEngine:
     def _set_activity(self, agent: AgentRuntime, activity: str, reason: str = "") -> None:
         agent.activity = activity
         self._sync(agent, reason)
-        if activity in ("reserved", "ringing", "talking", "wrapup"):
+        if activity != "idle" and self._leave_queues:
             self._check_leave_empty(agent)
 
     def _agent_freed(self, agent: AgentRuntime) -> None:
@@ -770,6 +775,8 @@ class AcdEngine:
 
     def _check_leave_empty(self, agent: AgentRuntime, queues: Optional[Iterable[str]] = None) -> None:
         """leavewhenempty, evaluated when a member changes rather than by polling."""
+        if not self._leave_queues:
+            return
         for name in (agent.members if queues is None else queues):
             q = self.queues[name]
             if not q.leave_conditions or not q.callers:

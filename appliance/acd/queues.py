@@ -38,7 +38,7 @@ class QueueRuntime:
         self.members: dict[str, AgentRuntime] = {}        # agent id -> agent, config order
         self.callers: dict[int, "CallerRuntime"] = {}      # core caller id -> caller
         self.abandoned: dict[str, AbandonedRecord] = {}    # callerid -> last abandon
-        self.rules: tuple[PenaltyRule, ...] = config.penaltychange
+        self.rules: tuple[PenaltyRule, ...] = tuple(sorted(config.penaltychange, key=lambda r: r.after))
         self.join_conditions = config.join_conditions
         self.leave_conditions = config.leave_conditions
 
