@@ -4,12 +4,14 @@
         TowerOutput(config, clock, lambda: open_tower(config.tower), on_presence=...),
         SoundOutput(config, clock, lambda: open_sound(config.sound)),
         SyslogOutput(config.syslog, clock, facility=config.syslog_facility),
-        CallbackOutput(control_api.publish),
+        EventBusOutput(bus),                 # alarm.raised, alarm.cleared, ... on the control API
     ])
+    handlers.update(alarm_handlers(manager))  # `alarms`, `alarms.ack`, `alarms.history` commands
     manager.restore()
     spans = SpanAlarms(manager, clock, config); spans.update(backend.span_status(1))
 """
 from appliance.alarms.config import AlarmsConfig, Annunciation, Debounce
+from appliance.alarms.control import EventBusOutput, alarm_handlers
 from appliance.alarms.indication import Indication, indicate, lamp_test_sequence
 from appliance.alarms.manager import AlarmManager, AlarmOutput
 from appliance.alarms.model import Alarm, AlarmEvent, Comment, Severity
@@ -20,6 +22,6 @@ from appliance.alarms.sources import DChannelAlarms, DeviceAlarms, DiskAlarms, Q
 __all__ = [
     "AlarmsConfig", "Annunciation", "Debounce", "Indication", "indicate", "lamp_test_sequence",
     "AlarmManager", "AlarmOutput", "Alarm", "AlarmEvent", "Comment", "Severity",
-    "CallbackOutput", "SoundOutput", "TowerOutput", "SyslogOutput",
+    "CallbackOutput", "EventBusOutput", "SoundOutput", "TowerOutput", "SyslogOutput", "alarm_handlers",
     "DChannelAlarms", "DeviceAlarms", "DiskAlarms", "QueueAlarms", "SpanAlarms",
 ]

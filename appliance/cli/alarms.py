@@ -5,9 +5,11 @@
     qbox alarms history [--since WHEN] [--json]    every raise, clear, ack and comment
     qbox alarms test --tower URL [--sound URL]     lamp test for the technician on site
 
-Until the service's control API exists these read and write the store directly
-(``--db``, default /var/lib/qbox/qbox.db) and ``test`` drives the tower given by
-``--tower`` itself.  Times are UTC.
+When the service runs, listing, acknowledging and history go through its control
+socket (``--socket``), so the running alarm manager silences the buzzer at once.
+Without a service (or one that does not serve alarms) they read and write the store
+directly (``--db``, default /var/lib/qbox/qbox.db).  ``test`` drives the tower given
+by ``--tower`` itself.  Times are UTC.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from appliance.cli._output import add_json_flag, format_table, print_json
+from appliance.control import DEFAULT_SOCKET
 from appliance.errors import BadInput, QboxError
 
 __all__ = ["register", "parse_since", "DEFAULT_DB"]
@@ -65,8 +68,25 @@ def register(subparsers) -> None:
 def _db_option(default: str) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--db", default=default, metavar="PATH",
-                        help=f"the qbox store (default {DEFAULT_DB})")
+                        help=f"the qbox store, used when the service is not running (default {DEFAULT_DB})")
+    parent.add_argument("--socket", default=DEFAULT_SOCKET if default is not argparse.SUPPRESS else default,
+                        metavar="PATH", help=f"the service's control socket (default {DEFAULT_SOCKET})")
     return parent
+
+
+def _ask_service(args, cmd: str, **request):
+    """The service's answer to ``cmd``, or None if no service serves alarms at ``--socket``."""
+    from appliance.control import ControlClient
+
+    if not Path(args.socket).is_socket():
+        return None
+    try:
+        with ControlClient(args.socket) as client:
+            return client.request(cmd, **request)
+    except BadInput as exc:
+        if "unknown command" in str(exc):
+            return None       # an older service without alarms: fall back to the store
+        raise
 
 
 def _open_store(path: str):
@@ -78,17 +98,21 @@ def _open_store(path: str):
     return AlarmStore(Store(path))
 
 
-def _when(wall: float | None, seconds: bool = True) -> str:
+def _when(wall: float | None) -> str:
     if wall is None:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M", time.gmtime(wall))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(wall))
 
 
 def _list(args) -> int:
-    alarms_store = _open_store(args.db)
-    alarms = alarms_store.all() if args.all else alarms_store.active()
+    answer = _ask_service(args, "alarms", all=args.all)
+    if answer is not None:
+        alarms = answer["alarms"]
+    else:
+        alarms_store = _open_store(args.db)
+        alarms = [a.as_dict() for a in (alarms_store.all() if args.all else alarms_store.active())]
     if args.json:
-        print_json({"alarms": [a.as_dict() for a in alarms]})
+        print_json({"alarms": alarms})
         return 0
     if not alarms:
         print("no alarms" if args.all else "no active alarms")
@@ -99,12 +123,18 @@ def _list(args) -> int:
     rows = []
     for a in alarms:
         # Minutes in the table keep it within 80 columns; --json has milliseconds.
-        row = [a.id, a.severity, a.object, a.cause, _when(a.raised_at, False), a.acked_by or "-", a.count]
+        row = [a["id"], a["severity"], a["object"], a["cause"], _minute(a["raised_at"]), a["acked_by"] or "-",
+               a["count"]]
         if args.all:
-            row.append(_when(a.cleared_at, False))
+            row.append(_minute(a["cleared_at"]))
         rows.append(row)
     print(format_table(headers, rows))
     return 0
+
+
+def _minute(iso: str | None) -> str:
+    """``2026-01-01T08:30:12.345Z`` -> ``2026-01-01 08:30``."""
+    return iso[:16].replace("T", " ") if iso else "-"
 
 
 def _actor(args) -> str:
@@ -118,8 +148,16 @@ def _ack(args) -> int:
 
     if (args.id is None) == (not args.ack_all):
         raise BadInput("give one alarm ID or --all")
-    alarms_store = _open_store(args.db)
     by = _actor(args)
+    request = {"all": True} if args.ack_all else {"id": args.id}
+    answer = _ask_service(args, "alarms.ack", by=by, comment=args.comment, **request)
+    if answer is not None:
+        for a in answer["acknowledged"]:
+            print(f"acknowledged {a['id']} {a['severity']} {a['object']} {a['cause']}")
+        if not answer["acknowledged"]:
+            print("nothing to acknowledge")
+        return 0
+    alarms_store = _open_store(args.db)
     if args.ack_all:
         targets = [a for a in alarms_store.active() if not a.acknowledged]
     else:
@@ -156,19 +194,19 @@ def parse_since(text: str, now: float) -> float:
 
 
 def _history(args) -> int:
-    alarms_store = _open_store(args.db)
     since = parse_since(args.since, time.time()) if args.since else None
-    entries = alarms_store.history(since)
+    answer = _ask_service(args, "alarms.history", since=since)
+    entries = answer["history"] if answer is not None else [e.as_dict() for e in _open_store(args.db).history(since)]
     if args.json:
-        print_json({"history": [e.as_dict() for e in entries]})
+        print_json({"history": entries})
         return 0
     if not entries:
         print("no alarm history" + (f" since {_when(since)}" if since is not None else ""))
         return 0
     print(format_table(
         ["TIME (UTC)", "ID", "EVENT", "SEVERITY", "OBJECT", "CAUSE", "BY", "COMMENT"],
-        [[_when(e.at), e.alarm_id, e.kind, e.severity, e.object, e.cause, e.actor or "-", e.text or ""]
-         for e in entries]))
+        [[e["at"][:19].replace("T", " "), e["alarm_id"], e["kind"], e["severity"], e["object"], e["cause"],
+          e["actor"] or "-", e["text"] or ""] for e in entries]))
     return 0
 
 

@@ -16,6 +16,15 @@ from drivers.tower.emulators import HidrawEmulator, PnsEmulator
 
 
 @pytest.fixture
+def alarms_cli(run_qbox, tmp_path):
+    """``qbox alarms ARGS --db DB`` with no service running (a socket path that does not exist)."""
+    def run(db, *argv, service=None):
+        socket = str(service or tmp_path / "no-service.sock")
+        return run_qbox("alarms", "--db", db, "--socket", socket, *argv)
+    return run
+
+
+@pytest.fixture
 def db(tmp_path):
     """A store with: span1 LOS (critical, active), dchan1 (major, active), queue (minor, cleared)."""
     path = tmp_path / "qbox.db"
@@ -33,8 +42,8 @@ def db(tmp_path):
     return str(path)
 
 
-def test_list_active_alarms_most_severe_first(run_qbox, db):
-    status, out, _ = run_qbox("alarms", "--db", db)
+def test_list_active_alarms_most_severe_first(alarms_cli, db):
+    status, out, _ = alarms_cli(db)
     assert status == 0
     lines = out.splitlines()
     assert lines[0].split() == ["ID", "SEVERITY", "OBJECT", "CAUSE", "RAISED", "(UTC)", "ACK", "N"]
@@ -44,8 +53,8 @@ def test_list_active_alarms_most_severe_first(run_qbox, db):
     assert len(lines) == 3 and all(len(line) <= 80 for line in lines)
 
 
-def test_list_all_as_json(run_qbox, db):
-    status, out, _ = run_qbox("alarms", "--db", db, "--all", "--json")
+def test_list_all_as_json(alarms_cli, db):
+    status, out, _ = alarms_cli(db, "--all", "--json")
     assert status == 0
     alarms = json.loads(out)["alarms"]
     assert [(a["object"], a["state"]) for a in alarms] == [
@@ -55,14 +64,14 @@ def test_list_all_as_json(run_qbox, db):
                               "cleared_at", "acked_by", "acked_at", "count", "comments"}
 
 
-def test_ack_one_then_all_with_comment(run_qbox, db):
-    status, out, _ = run_qbox("alarms", "--db", db, "ack", "1", "--by", "anna", "--comment", "LOS at MDF")
+def test_ack_one_then_all_with_comment(alarms_cli, db):
+    status, out, _ = alarms_cli(db, "ack", "1", "--by", "anna", "--comment", "LOS at MDF")
     assert status == 0 and out.strip() == "acknowledged 1 critical span1 lossOfSignal"
-    status, out, _ = run_qbox("alarms", "--db", db, "ack", "1", "--by", "bob")
+    status, out, _ = alarms_cli(db, "ack", "1", "--by", "bob")
     assert "already acknowledged by anna" in out
-    status, out, _ = run_qbox("alarms", "--db", db, "ack", "--all", "--by", "bob")
+    status, out, _ = alarms_cli(db, "ack", "--all", "--by", "bob")
     assert out.strip() == "acknowledged 2 major dchan1 communicationsSubsystemFailure"
-    alarms = json.loads(run_qbox("alarms", "--db", db, "--json")[1])["alarms"]
+    alarms = json.loads(alarms_cli(db, "--json")[1])["alarms"]
     assert [a["acked_by"] for a in alarms] == ["anna", "bob"]
     assert alarms[0]["comments"][0]["text"] == "LOS at MDF"
 
@@ -73,23 +82,23 @@ def test_ack_one_then_all_with_comment(run_qbox, db):
     (["ack", "99"], "no alarm with id 99"),
     (["history", "--since", "last tuesday"], "--since 'last tuesday': not a date/time"),
 ])
-def test_bad_input_is_one_line_exit_2(run_qbox, db, argv, message):
-    status, _, err = run_qbox("alarms", "--db", db, *argv)
+def test_bad_input_is_one_line_exit_2(alarms_cli, db, argv, message):
+    status, _, err = alarms_cli(db, *argv)
     assert status == 2 and message in err and err.count("\n") == 1
 
 
-def test_missing_store_is_a_failure_not_a_new_file(run_qbox, tmp_path):
-    status, _, err = run_qbox("alarms", "--db", str(tmp_path / "none.db"))
+def test_missing_store_is_a_failure_not_a_new_file(alarms_cli, tmp_path):
+    status, _, err = alarms_cli(str(tmp_path / "none.db"))
     assert status == 1 and "no qbox store here" in err
     assert not (tmp_path / "none.db").exists()
 
 
-def test_history_since(run_qbox, db):
-    status, out, _ = run_qbox("alarms", "--db", db, "history", "--json")
+def test_history_since(alarms_cli, db):
+    status, out, _ = alarms_cli(db, "history", "--json")
     events = json.loads(out)["history"]
     assert [(e["kind"], e["object"]) for e in events] == [
         ("raised", "span1"), ("raised", "dchan1"), ("raised", "queue:sales"), ("cleared", "queue:sales")]
-    status, out, _ = run_qbox("alarms", "--db", db, "history", "--since", "2026-01-01T00:01:30")
+    status, out, _ = alarms_cli(db, "history", "--since", "2026-01-01T00:01:30")
     assert status == 0
     assert [line.split()[3] for line in out.splitlines()[1:]] == ["raised", "cleared"]
 
@@ -102,9 +111,9 @@ def test_parse_since():
         parse_since("soon", 0)
 
 
-def test_lamp_test_cycles_every_lamp_then_shows_the_alarms(run_qbox, db):
+def test_lamp_test_cycles_every_lamp_then_shows_the_alarms(alarms_cli, db):
     with HidrawEmulator(model="lr6") as tower:
-        status, out, _ = run_qbox("alarms", "--db", db, "test", "--tower", tower.url, "--step", "0")
+        status, out, _ = alarms_cli(db, "test", "--tower", tower.url, "--step", "0")
         assert status == 0
         assert tower.recorder.wait_for(lambda s: s == TowerState(red="flash"))
         states = [c.state for c in tower.recorder.changes]
@@ -128,3 +137,43 @@ def test_tower_status(run_qbox, db):
     with HidrawEmulator(model="ne") as tower:
         status, out, _ = run_qbox("tower", "status", "--tower", tower.url, "--db", db)
         assert status == 0 and "not readable (write-only protocol)" in out
+
+
+def test_with_the_service_running_ack_goes_to_its_manager(alarms_cli, tmp_path, clock, config):
+    """The running manager hears the ack at once: the buzzer stops without a restart."""
+    import asyncio
+    import threading
+
+    from appliance.alarms import indicate
+    from appliance.alarms.control import alarm_handlers
+    from appliance.control import ControlServer
+    from appliance.events import EventBus
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start_service():
+        # The service's loop thread owns its store connection, as in `qbox run`.
+        manager = AlarmManager(config, clock, AlarmStore(Store(tmp_path / "service.db")))
+        manager.report("span1", "lossOfSignal", True, severity="critical")
+        server = ControlServer(tmp_path / "control.sock", alarm_handlers(manager), EventBus(clock))
+        await server.start()
+        return manager, server
+
+    manager, server = asyncio.run_coroutine_threadsafe(start_service(), loop).result(5)
+    assert indicate(manager.active(), config).sound == "siren"
+    try:
+        db = str(tmp_path / "elsewhere.db")        # not read: the service answers
+        status, out, _ = alarms_cli(db, "ack", "--all", "--by", "noc", service=server.path)
+        assert status == 0 and out.strip() == "acknowledged 1 critical span1 lossOfSignal"
+        status, out, _ = alarms_cli(db, "--json", service=server.path)
+        assert json.loads(out)["alarms"][0]["acked_by"] == "noc"
+        status, out, _ = alarms_cli(db, "history", service=server.path)
+        assert [line.split()[3] for line in out.splitlines()[1:]] == ["raised", "acknowledged"]
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+    assert indicate(manager.active(), config).sound == "none"
