@@ -1,0 +1,224 @@
+"""The 20 ms media tick: read every span, detect DTMF, play prompts, bridge, record, write.
+
+Every span's B-channels travel as one channel-major G.711 block per tick.  A tick
+reads all spans first (a bridge may join channels of two spans), runs the batch DTMF
+detector over each whole span block, then builds each span's outgoing block: silence
+by default, a prompt's next 160 bytes for a channel that is playing, the peer's
+incoming bytes for a bridged channel.  Per-channel Python work happens only for
+channels that are doing something, so idle capacity costs nothing.
+"""
+from __future__ import annotations
+
+import array
+import logging
+import wave
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cython_ext import g711
+from cython_ext.dtmf import MultiChannelDtmf
+from drivers.dahdi.interface import BLOCK_SAMPLES, SpanMedia
+
+__all__ = ["ChannelRef", "MediaEngine", "Recorder", "SILENCE"]
+
+log = logging.getLogger(__name__)
+
+SILENCE = {"alaw": 0xD5, "ulaw": 0xFF}  # the code for 0 (A-law's idle pattern is 0x55 ^ 0x80)
+
+
+@dataclass(frozen=True, order=True)
+class ChannelRef:
+    """A B-channel: its span and its index in that span's media block."""
+
+    span: int
+    index: int
+
+
+@dataclass
+class _Playback:
+    chunks: deque[bytes]
+    on_done: Callable[[], None] | None
+    offset: int = 0
+    loop: bool = False
+    original: tuple[bytes, ...] = ()
+
+
+class Recorder:
+    """Both legs of a call into one stereo WAV: caller left, agent right (8 kHz, 16-bit)."""
+
+    def __init__(self, path: str | Path, law: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.law = law
+        self._wav = wave.open(str(self.path), "wb")
+        self._wav.setnchannels(2)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(8000)
+        self.frames = 0
+
+    def write(self, caller: bytes, agent: bytes) -> None:
+        left = array.array("h", g711.decode(caller, self.law))
+        right = array.array("h", g711.decode(agent, self.law))
+        frames = array.array("h", bytes(4 * len(left)))
+        frames[0::2] = left
+        frames[1::2] = right
+        self._wav.writeframes(frames.tobytes())
+        self.frames += len(left)
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+@dataclass
+class _Span:
+    number: int
+    media: SpanMedia
+    detector: MultiChannelDtmf
+    silence: bytes
+    incoming: bytes = b""
+    outgoing: bytearray = field(default_factory=bytearray)
+
+
+class MediaEngine:
+    """Owns the media of every span; the call layer asks it to play, listen and bridge."""
+
+    def __init__(self, spans: dict[int, SpanMedia], law: str = "alaw", block: int = BLOCK_SAMPLES) -> None:
+        self.law = law
+        self.block = block
+        self._spans: dict[int, _Span] = {}
+        for number, media in sorted(spans.items()):
+            n = len(media.channels)
+            silence = bytes([SILENCE[law]]) * (n * block)
+            self._spans[number] = _Span(number, media, MultiChannelDtmf(n, law=law), silence)
+        self._playing: dict[ChannelRef, _Playback] = {}
+        self._bridges: dict[ChannelRef, ChannelRef] = {}          # each side -> the other
+        self._recorders: dict[ChannelRef, Recorder] = {}          # keyed by the caller side
+        self._dtmf_listeners: dict[ChannelRef, Callable[[str], None]] = {}
+        self.ticks = 0
+        self.missed_blocks = 0
+        self.digits_detected = 0
+
+    # -- what the call layer asks -------------------------------------------------------
+    def channels(self, span: int) -> int:
+        return len(self._spans[span].media.channels)
+
+    def play(self, channel: ChannelRef, audio: list[bytes] | bytes, on_done: Callable[[], None] | None = None,
+             loop: bool = False) -> None:
+        """Play G.711 audio (one buffer or several in turn); ``on_done`` after the last byte.
+
+        A new play replaces what the channel was playing (whose ``on_done`` is dropped).
+        """
+        chunks = (audio,) if isinstance(audio, (bytes, bytearray)) else tuple(audio)
+        self._playing[channel] = _Playback(deque(c for c in chunks if c), on_done, loop=loop, original=chunks)
+
+    def stop(self, channel: ChannelRef) -> None:
+        self._playing.pop(channel, None)
+
+    def is_playing(self, channel: ChannelRef) -> bool:
+        return channel in self._playing
+
+    def listen(self, channel: ChannelRef, on_digit: Callable[[str], None] | None) -> None:
+        """Send this channel's DTMF digits to ``on_digit`` (None stops listening)."""
+        if on_digit is None:
+            self._dtmf_listeners.pop(channel, None)
+        else:
+            self._dtmf_listeners[channel] = on_digit
+
+    def bridge(self, caller: ChannelRef, agent: ChannelRef, recorder: Recorder | None = None) -> None:
+        self.stop(caller)
+        self.stop(agent)
+        self._bridges[caller] = agent
+        self._bridges[agent] = caller
+        if recorder is not None:
+            self._recorders[caller] = recorder
+
+    def unbridge(self, channel: ChannelRef) -> Recorder | None:
+        """Break the bridge this channel is in; returns its recorder (closed) if it had one."""
+        peer = self._bridges.pop(channel, None)
+        if peer is not None:
+            self._bridges.pop(peer, None)
+        recorder = self._recorders.pop(channel, None) or (self._recorders.pop(peer, None) if peer else None)
+        if recorder is not None:
+            recorder.close()
+        return recorder
+
+    def release(self, channel: ChannelRef) -> None:
+        """The channel's call is gone: stop everything on it."""
+        self.stop(channel)
+        self.listen(channel, None)
+        self.unbridge(channel)
+
+    # -- the tick -----------------------------------------------------------------------
+    def tick(self) -> int:
+        """One 20 ms step over every span; returns the number of spans that had a block."""
+        self.ticks += 1
+        ready = []
+        for span in self._spans.values():
+            block = span.media.read_block()
+            if block is None:
+                self.missed_blocks += 1
+                span.incoming = b""
+                continue
+            span.incoming = block
+            ready.append(span)
+        for span in ready:
+            self._detect(span)
+        for span in ready:
+            span.outgoing = bytearray(span.silence)
+        self._fill_playback()
+        self._fill_bridges()
+        for span in ready:
+            span.media.write_block(bytes(span.outgoing))
+        return len(ready)
+
+    def _detect(self, span: _Span) -> None:
+        for index, event in span.detector.feed(span.incoming):
+            self.digits_detected += 1
+            listener = self._dtmf_listeners.get(ChannelRef(span.number, index))
+            if listener is not None:
+                listener(event.digit)
+
+    def _fill_playback(self) -> None:
+        block = self.block
+        finished = []
+        for ref, playback in self._playing.items():
+            span = self._spans[ref.span]
+            if not span.incoming:
+                continue
+            start = ref.index * block
+            filled = 0
+            while filled < block and playback.chunks:
+                chunk = playback.chunks[0]
+                take = min(block - filled, len(chunk) - playback.offset)
+                span.outgoing[start + filled:start + filled + take] = chunk[playback.offset:playback.offset + take]
+                filled += take
+                playback.offset += take
+                if playback.offset >= len(chunk):
+                    playback.chunks.popleft()
+                    playback.offset = 0
+                    if not playback.chunks and playback.loop:
+                        playback.chunks.extend(playback.original)
+            if not playback.chunks:
+                finished.append(ref)
+        for ref in finished:
+            playback = self._playing.pop(ref)
+            if playback.on_done is not None:
+                playback.on_done()
+
+    def _fill_bridges(self) -> None:
+        block = self.block
+        for ref, peer in self._bridges.items():
+            source, target = self._spans[peer.span], self._spans[ref.span]
+            if not source.incoming or not target.incoming:
+                continue
+            start = peer.index * block
+            target.outgoing[ref.index * block:(ref.index + 1) * block] = source.incoming[start:start + block]
+        for caller, recorder in self._recorders.items():
+            agent = self._bridges.get(caller)
+            a, b = self._spans[caller.span], self._spans[agent.span] if agent else None
+            if agent is None or not a.incoming or b is None or not b.incoming:
+                continue
+            recorder.write(a.incoming[caller.index * block:(caller.index + 1) * block],
+                           b.incoming[agent.index * block:(agent.index + 1) * block])

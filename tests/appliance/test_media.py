@@ -1,0 +1,101 @@
+"""The media tick: DTMF from whole-span blocks, prompt playback, bridging and recording."""
+from __future__ import annotations
+
+import wave
+from collections import deque
+
+from appliance.media import SILENCE, ChannelRef, MediaEngine, Recorder
+from cython_ext import g711, tones
+from drivers.dahdi.interface import SpanMedia
+
+BLOCK = 160
+
+
+class MemorySpan(SpanMedia):
+    """A span whose line is this test: it queues what arrives and keeps what is sent."""
+
+    def __init__(self, channels: int, law: str = "alaw") -> None:
+        self.channels = tuple(range(1, channels + 1))
+        self.mode, self.blocksize = law, BLOCK
+        self.arriving: deque[bytes] = deque()
+        self.sent: list[bytes] = []
+
+    def feed(self, per_channel: dict[int, bytes]) -> None:
+        """Queue one block: ``per_channel`` maps index -> 160 G.711 bytes; others silent."""
+        block = bytearray([SILENCE[self.mode]]) * (len(self.channels) * BLOCK)
+        for index, data in per_channel.items():
+            block[index * BLOCK:(index + 1) * BLOCK] = data
+        self.arriving.append(bytes(block))
+
+    def fileno(self): return -1
+    def read_block(self): return self.arriving.popleft() if self.arriving else None
+    def write_block(self, block): self.sent.append(block)
+    def events(self): return []
+    def close(self): pass
+
+
+def channel_out(block: bytes, index: int) -> bytes:
+    return block[index * BLOCK:(index + 1) * BLOCK]
+
+
+def test_digits_on_any_channel_reach_that_channels_listener():
+    span = MemorySpan(30)
+    engine = MediaEngine({1: span})
+    heard = []
+    engine.listen(ChannelRef(1, 7), lambda d: heard.append(("ch7", d)))
+    engine.listen(ChannelRef(1, 29), lambda d: heard.append(("ch29", d)))
+    audio7 = g711.alaw_encode(tones.dtmf_digits("15", 60, 60, -10))
+    audio29 = g711.alaw_encode(tones.dtmf_digits("#", 60, 100, -20))
+    for i in range(0, 16 * BLOCK, BLOCK):
+        chunk7 = audio7[i:i + BLOCK].ljust(BLOCK, bytes([0xD5]))
+        chunk29 = audio29[i:i + BLOCK].ljust(BLOCK, bytes([0xD5]))
+        span.feed({7: chunk7, 29: chunk29})
+        engine.tick()
+    assert sorted(heard) == [("ch29", "#"), ("ch7", "1"), ("ch7", "5")]
+    assert engine.digits_detected == 3 and engine.missed_blocks == 0
+
+
+def test_playback_fills_blocks_in_order_then_calls_back_once():
+    span = MemorySpan(2)
+    engine = MediaEngine({1: span})
+    done = []
+    engine.play(ChannelRef(1, 1), [b"\x01" * 100, b"\x02" * 300], on_done=lambda: done.append(1))
+    for _ in range(4):
+        span.feed({})
+        engine.tick()
+    out = [channel_out(block, 1) for block in span.sent]
+    assert out[0] == b"\x01" * 100 + b"\x02" * 60
+    assert out[1] == b"\x02" * 160
+    assert out[2] == b"\x02" * 80 + bytes([0xD5]) * 80
+    assert out[3] == bytes([0xD5]) * 160
+    assert done == [1]
+    assert all(channel_out(block, 0) == bytes([0xD5]) * 160 for block in span.sent)
+
+
+def test_bridge_across_spans_carries_both_ways_and_records_stereo(tmp_path):
+    trunk, agents = MemorySpan(30), MemorySpan(30)
+    engine = MediaEngine({1: trunk, 3: agents})
+    caller, agent = ChannelRef(1, 4), ChannelRef(3, 12)
+    recorder = Recorder(tmp_path / "rec.wav", "alaw")
+    engine.bridge(caller, agent, recorder)
+    for n in range(3):
+        trunk.feed({4: bytes([n + 1]) * BLOCK})
+        agents.feed({12: bytes([n + 100]) * BLOCK})
+        engine.tick()
+    assert [channel_out(b, 12) for b in agents.sent] == [bytes([n + 1]) * BLOCK for n in range(3)]
+    assert [channel_out(b, 4) for b in trunk.sent] == [bytes([n + 100]) * BLOCK for n in range(3)]
+    assert engine.unbridge(agent) is recorder
+    with wave.open(str(tmp_path / "rec.wav")) as wav:
+        assert (wav.getnchannels(), wav.getnframes()) == (2, 3 * BLOCK)
+        frames = wav.readframes(1)
+    left = int.from_bytes(frames[:2], "little", signed=True)
+    right = int.from_bytes(frames[2:], "little", signed=True)
+    assert (left, right) == (g711.decode_table("alaw")[1], g711.decode_table("alaw")[100])
+
+
+def test_a_span_without_a_block_is_counted_and_skipped():
+    a, b = MemorySpan(2), MemorySpan(2)
+    engine = MediaEngine({1: a, 2: b})
+    a.feed({})
+    assert engine.tick() == 1
+    assert engine.missed_blocks == 1 and len(a.sent) == 1 and b.sent == []
