@@ -47,3 +47,12 @@ def test_staffing_json(run_qbox):
 def test_bad_input_exits_2_with_one_line(run_qbox, argv, message):
     status, out, err = run_qbox(*argv)
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1 and out == ""
+
+
+def test_bench_acd_reports_its_figures(run_qbox):
+    status, out, err = run_qbox("bench", "acd", "--samples", "200", "--seconds", "0.02", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert (result["agents"], result["waiting_callers"], result["queues"], result["skills"]) == (2000, 10000, 50, 20)
+    assert result["decisions_per_s"] > 0 and result["handout_latency_us"]["samples"] > 0
+    assert set(result["handout_latency_us"]) == {"p50", "p99", "max", "samples"}
