@@ -112,6 +112,7 @@ class _Emulator:
 
     def __init__(self, recorder: TowerRecorder | None, clock: Callable[[], float]) -> None:
         self.recorder = recorder or TowerRecorder(clock)
+        self._tmp: tempfile.TemporaryDirectory | None = None
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
@@ -142,6 +143,24 @@ class _Emulator:
     def state(self) -> TowerState:
         return self.recorder.state
 
+    def _scratch_path(self, name: str) -> str:
+        """A path in a private temporary directory removed by close()."""
+        self._tmp = tempfile.TemporaryDirectory(prefix="qbox-tower-")
+        return str(Path(self._tmp.name) / name)
+
+    def unplug(self) -> None:
+        """The device is pulled and vanishes the way the real one does: EIO on the tty,
+        EPIPE on the hidraw node, connection reset on the network."""
+        self._call_in_thread_safe(self._release)
+
+    def plug(self) -> None:
+        """Plugged back in at the same address, powered up with every lamp off."""
+        def replug() -> None:
+            self._release()
+            self._plug()
+            self.recorder.power_on()
+        self._call_in_thread_safe(replug)
+
     def close(self) -> None:
         self._closing = True
         os.write(self._wake_w, b"!")
@@ -152,9 +171,16 @@ class _Emulator:
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def _plug(self) -> None:
+        """Create the device side (called with the lock held, or before the thread runs)."""
+        raise NotImplementedError
 
     def _release(self) -> None:
         """Close the device side (called with the lock held)."""
+        raise NotImplementedError
 
     def __enter__(self):
         return self
@@ -176,11 +202,7 @@ class AdafruitEmulator(_Emulator):
     def __init__(self, link: str | os.PathLike | None = None, *, clock: Callable[[], float] = time.monotonic,
                  recorder: TowerRecorder | None = None) -> None:
         super().__init__(recorder, clock)
-        self._tmp = None
-        if link is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="qbox-tower-")
-            link = Path(self._tmp.name) / "ttyUSB-tower"
-        self.link = str(link)
+        self.link = str(link) if link is not None else self._scratch_path("ttyUSB-tower")
         self._master = self._slave = -1
         self._plug()
         self._start()
@@ -228,23 +250,6 @@ class AdafruitEmulator(_Emulator):
         if os.path.lexists(self.link):
             os.unlink(self.link)
 
-    def unplug(self) -> None:
-        """The USB cable is pulled: the port vanishes and writes to it fail (EIO)."""
-        self._call_in_thread_safe(self._release)
-
-    def plug(self) -> None:
-        """Plugged back in: a fresh port behind the same path, every lamp off."""
-        def replug() -> None:
-            self._release()
-            self._plug()
-            self.recorder.power_on()
-        self._call_in_thread_safe(replug)
-
-    def close(self) -> None:
-        super().close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
 
 class HidrawEmulator(_Emulator):
     """A Patlite LR6-USB or NE-USB behind a FIFO standing in for ``/dev/hidrawN``."""
@@ -256,11 +261,7 @@ class HidrawEmulator(_Emulator):
             raise ValueError(f"unknown Patlite USB model {model!r} (lr6, ne)")
         self.model = model
         self._decode = patlite_usb.decode_lr6 if model == "lr6" else patlite_usb.decode_ne
-        self._tmp = None
-        if path is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="qbox-tower-")
-            path = Path(self._tmp.name) / "hidraw0"
-        self.path = str(path)
+        self.path = str(path) if path is not None else self._scratch_path("hidraw0")
         self._fd = -1
         self._pending = b""
         self._plug()
@@ -297,22 +298,6 @@ class HidrawEmulator(_Emulator):
             self._fd = -1
         if os.path.exists(self.path):
             os.unlink(self.path)
-
-    def unplug(self) -> None:
-        """The tower is pulled: the node vanishes and writes to it fail (EPIPE)."""
-        self._call_in_thread_safe(self._release)
-
-    def plug(self) -> None:
-        def replug() -> None:
-            self._release()
-            self._plug()
-            self.recorder.power_on()
-        self._call_in_thread_safe(replug)
-
-    def close(self) -> None:
-        super().close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
 
 
 class PnsEmulator(_Emulator):
@@ -420,14 +405,3 @@ class PnsEmulator(_Emulator):
             _unregister(self._selector, self._listener)
             self._listener.close()
             self._listener = None
-
-    def unplug(self) -> None:
-        """Off the network: open connections reset, new ones refused."""
-        self._call_in_thread_safe(self._release)
-
-    def plug(self) -> None:
-        def replug() -> None:
-            self._release()
-            self._plug()
-            self.recorder.power_on()
-        self._call_in_thread_safe(replug)
