@@ -42,7 +42,8 @@ Subscriber = Callable[[ev.AcdEvent], Any]
 
 
 class JoinResult(NamedTuple):
-    """``status``: "joined", "resumed", "full" (maxlen) or "joinempty"; ``position`` is 0
+    """``status``: "joined", "resumed", "full" (maxlen), "joinempty" (refused), or
+    "leaveempty" (joined, then left at once under leavewhenempty); ``position`` is 0
     when the caller was refused."""
 
     status: str
@@ -208,6 +209,10 @@ class AcdEngine:
         self._emit(ev.CallerJoined(now, wall, q.name, caller_id, callerid, caller.priority, position,
                                    caller.join_wall, resumed=resumed is not None,
                                    abandoned_wait=resumed.waited if resumed else 0.0))
+        if q.leave_conditions and not self._anyone_present(q, caller, q.leave_conditions):
+            self._leave(caller, "empty")       # app_queue's first leavewhenempty check
+            self._flush()
+            return JoinResult("leaveempty", position)
         waited = now - caller.join_time
         if config.max_wait:
             caller.timers["max_wait"] = self._later(max(0.0, config.max_wait - waited), self._max_wait_reached, caller)

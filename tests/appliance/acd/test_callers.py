@@ -232,3 +232,10 @@ def test_periodic_announcements_cycle(build, clock):
     engine.join("q", "c1")
     clock.advance(95)
     assert [(e.time, e.prompt) for e in rec.of(ev.Announcement)] == [(30, "thanks"), (60, "website"), (90, "thanks")]
+
+
+def test_leavewhenempty_checks_a_caller_joining_an_empty_queue(build, clock):
+    engine, rec = build([QueueConfig("q", joinempty="yes", leavewhenempty="strict")], agents_in("q", "a"), login=False)
+    assert engine.join("q", "c1") == ("leaveempty", 1)
+    assert [(e.caller, e.reason) for e in rec.of(ev.CallerLeft)] == [("c1", "empty")]
+    assert engine.waiting("q") == []

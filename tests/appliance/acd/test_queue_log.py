@@ -9,7 +9,7 @@ T = 1_767_225_600
 
 def test_a_day_in_the_queue_log(build, clock, tmp_path):
     queues = [QueueConfig("sales", timeout=10, retry=0, strategy="linear", exit_keys="0", max_wait=300,
-                          abandoned_resume_allowed=False, leavewhenempty="strict")]
+                          abandoned_resume_allowed=False, leavewhenempty="unavailable")]
     agents = [AgentConfig("1001", membername="Agent/1001", queues=(Membership("sales"),)),
               AgentConfig("1002", queues=(Membership("sales", 2),))]
     engine, rec = build(queues, agents, login=False)
