@@ -59,10 +59,10 @@ async def _measure_family(family: str, runs: int, db_path: Path) -> list[float]:
             reported = clock.now()
             manager.report(obj, "lossOfSignal", True, severity="critical", debounce=debounce)
             end_of_debounce = reported + raise_s
-            await asyncio.sleep(raise_s + 0.05)
-            change = next((c for c in reversed(emulator.recorder.changes) if c.state.red == "flash"), None)
-            if change is None or change.t < end_of_debounce:
-                raise RuntimeError(f"{family}: run {run}: the tower never showed the alarm")
+            await asyncio.sleep(raise_s)
+            change = await _shown(emulator.recorder, end_of_debounce)
+            if change is None:
+                raise RuntimeError(f"{family}: run {run}: the tower did not show the alarm within 2 s")
             latencies.append((change.t - end_of_debounce) * 1000.0)
             manager.report(obj, "lossOfSignal", False, debounce=debounce)
             await asyncio.sleep(clear_s + 0.03)
@@ -70,6 +70,17 @@ async def _measure_family(family: str, runs: int, db_path: Path) -> list[float]:
         tower.close()
     store.close()
     return latencies
+
+
+async def _shown(recorder, after: float, timeout: float = 2.0):
+    """The emulator's first change to red flashing at or after ``after`` (None on timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        change = next((c for c in recorder.changes if c.t >= after and c.state.red == "flash"), None)
+        if change is not None:
+            return change
+        await asyncio.sleep(0.005)
+    return None
 
 
 def measure(runs: int = 50, families: tuple[str, ...] = FAMILIES) -> dict[str, dict[str, float]]:

@@ -95,14 +95,14 @@ class TowerRecorder:
                 self._changes.append(TowerChange(self.clock(), self._state, b""))
             self._cond.notify_all()
 
-    def wait_for(self, predicate: Callable[[TowerState], bool], timeout: float = 2.0) -> TowerState | None:
+    def wait_for(self, predicate: Callable[[TowerState], bool], timeout: float = 5.0) -> TowerState | None:
         """Block until the state satisfies ``predicate``; the state, or None on timeout."""
         with self._cond:
             if self._cond.wait_for(lambda: predicate(self._state), timeout):
                 return self._state
             return None
 
-    def wait_frames(self, count: int, timeout: float = 2.0) -> bool:
+    def wait_frames(self, count: int, timeout: float = 5.0) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: len(self._frames) + self.malformed >= count, timeout)
 
