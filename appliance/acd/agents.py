@@ -68,10 +68,6 @@ class AgentRuntime:
         self.pause_reason = ""
         self.state = "logged_out"       # last state announced (AgentStateChanged)
 
-    @property
-    def paused_everywhere(self) -> bool:
-        return bool(self.members) and all(m.paused for m in self.members.values())
-
     def derive_state(self) -> str:
         if not self.logged_in:
             return "logged_out"
@@ -87,10 +83,6 @@ class AgentRuntime:
         """Could take a call now, in some queue (the core still checks per-queue pauses)."""
         return (self.logged_in and self.activity == "idle" and not self.logout_pending
                 and self.device not in ("unavailable", "invalid"))
-
-    @property
-    def device_busy(self) -> bool:
-        return self.device == "inuse"
 
 
 @dataclass(frozen=True)

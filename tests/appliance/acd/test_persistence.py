@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from appliance.acd import AcdEngine, AgentConfig, Membership, QueueConfig
-from appliance.acd import events as ev
 from appliance.acd.persistence import attach_store
 from appliance.acd.queue_log import parse_line
 from appliance.store import Store

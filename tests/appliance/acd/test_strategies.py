@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from appliance.acd import AgentConfig, AgentRecord, Membership, QueueConfig, STRATEGIES
+from appliance.acd import AgentConfig, AgentRecord, QueueConfig, STRATEGIES
 from appliance.acd import events as ev
 from appliance.acd.config import StrategyName
 from appliance.acd.strategies import ALIASES, STRATEGY_NAMES, resolve
