@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from appliance.acd.config import AgentConfig, QueueConfig
+from appliance.alarms.config import AlarmsConfig
 from appliance.ivr.config import IvrConfig
 
 __all__ = [
@@ -183,6 +185,9 @@ class BoxConfig:
     dahdi: DahdiConfig = field(default_factory=DahdiConfig)
     fxs: tuple[FxsPortGroup, ...] = ()
     ivr: IvrConfig | None = None
+    queues: tuple[QueueConfig, ...] = ()
+    agents: tuple[AgentConfig, ...] = ()
+    alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
     source: str = field(default="", init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -228,3 +233,33 @@ class BoxConfig:
             if clash:
                 yield (("fxs", i, "channels"),
                        f"channel {clash[0]} belongs to a span (spans use channels 1-{max(span_channels)})")
+        yield from self._acd_checks()
+
+    def _acd_checks(self) -> Iterator[tuple[tuple, str]]:
+        queues: dict[str, int] = {}
+        for i, queue in enumerate(self.queues):
+            if queue.name in queues:
+                yield ("queues", i, "name"), f"queue {queue.name!r} is defined twice"
+            queues[queue.name] = i
+        for i, queue in enumerate(self.queues):
+            if queue.overflow and queue.overflow not in queues and self.ivr is not None \
+                    and queue.overflow not in self.ivr.nodes:
+                yield ("queues", i, "overflow"), f"{queue.overflow!r} is neither a queue nor an IVR node"
+        agents: set[str] = set()
+        for i, agent in enumerate(self.agents):
+            if agent.id in agents:
+                yield ("agents", i, "id"), f"agent {agent.id!r} is defined twice"
+            agents.add(agent.id)
+            seen: set[str] = set()
+            for j, member in enumerate(agent.queues):
+                if member.queue not in queues:
+                    yield ("agents", i, "queues", j, "queue"), f"queue {member.queue!r} is not defined in queues"
+                elif member.queue in seen:
+                    yield ("agents", i, "queues", j, "queue"), f"queue {member.queue!r} is listed twice"
+                seen.add(member.queue)
+        for name, node in (self.ivr.nodes.items() if self.ivr is not None else ()):
+            if node.kind == "queue" and node.queue not in queues:
+                yield ("ivr", "nodes", name, "queue"), f"queue {node.queue!r} is not defined in queues"
+            for path, action in node.targets():
+                if action.queue is not None and action.queue not in queues:
+                    yield ("ivr", "nodes", name) + path + ("queue",), f"queue {action.queue!r} is not defined in queues"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from appliance.config.yamlsource import Mark, YamlSource, format_path
+from appliance.errors import QboxError
 
 __all__ = ["ConfigIssue", "build", "describe"]
 
@@ -45,11 +46,31 @@ class ConfigIssue:
         return dataclasses.asdict(self)
 
 
+class _Unusable(AttributeError):
+    """A cross-field rule touched a field that was itself invalid."""
+
+
 class _Invalid:
-    """Marks a value that failed; its error is already recorded."""
+    """Marks a value that failed; its error is already recorded.
+
+    Any use of it (comparison, truth, iteration, arithmetic) raises, so a cross-field
+    rule that depends on an invalid field stops instead of reporting a second error.
+    """
 
     def __repr__(self) -> str:
         return "<invalid>"
+
+    def _unusable(self, *args: Any) -> Any:
+        raise _Unusable("invalid field")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _unusable
+    __bool__ = __iter__ = __len__ = __contains__ = __getitem__ = _unusable
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unusable
+    __int__ = __float__ = __index__ = _unusable
+    __hash__ = object.__hash__
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Unusable(name)
 
 
 INVALID = _Invalid()
@@ -191,7 +212,8 @@ class _Builder:
             result[k] = v
         if "min_items" in metadata and len(result) < metadata["min_items"]:
             return self.error(path, f"needs at least {metadata['min_items']} entr(ies), got {len(result)}")
-        return INVALID if INVALID in result or INVALID in result.values() else result
+        failed = any(k is INVALID or v is INVALID for k, v in result.items())
+        return INVALID if failed else result
 
     def _dataclass(self, tp: type, value: Any, path: tuple) -> Any:
         if not isinstance(value, dict):
@@ -221,7 +243,7 @@ class _Builder:
             return INVALID
         try:
             obj = tp(**kwargs)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, QboxError) as exc:  # rules checked in __post_init__
             return self.error(path, str(exc))
         return INVALID if self._checks(obj, path) else obj
 
@@ -244,9 +266,12 @@ class _Builder:
         every mistake; a rule stops at the first field that is missing or invalid."""
         partial = object.__new__(tp)
         for field in dataclasses.fields(tp):
-            value = kwargs.get(field.name, INVALID)
-            if value is INVALID and field.default is not dataclasses.MISSING:
-                value = field.default if field.name not in kwargs else INVALID
-            if value is not INVALID:
-                object.__setattr__(partial, field.name, value)
+            if field.name in kwargs:
+                # An invalid field is set to INVALID (not left to the class default),
+                # so a rule that uses it fails instead of judging a stand-in value.
+                object.__setattr__(partial, field.name, kwargs[field.name])
+            elif field.default is not dataclasses.MISSING:
+                object.__setattr__(partial, field.name, field.default)
+            elif field.default_factory is not dataclasses.MISSING:
+                object.__setattr__(partial, field.name, field.default_factory())
         self._checks(partial, path)

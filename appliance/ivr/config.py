@@ -208,9 +208,3 @@ class IvrConfig:
                     yield ("nodes", name) + path, f"node {action.goto!r} is not defined"
         if self.hours is not None and self.hours.closed.goto not in (None, *self.nodes):
             yield ("hours", "closed"), f"node {self.hours.closed.goto!r} is not defined"
-
-    def queue_names(self) -> set[str]:
-        """Every queue the IVR can send a call to (checked against the queues section)."""
-        names = {n.queue for n in self.nodes.values() if n.kind == "queue" and n.queue}
-        names |= {a.queue for n in self.nodes.values() for _, a in n.targets() if a.queue}
-        return names

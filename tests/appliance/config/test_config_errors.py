@@ -154,3 +154,42 @@ def test_examples_are_valid():
     for name in ("examples/branch.yaml", "examples/t1.yaml"):
         config = load_config(name)
         assert config.spans
+
+
+SECTIONS = GOOD + textwrap.dedent("""\
+    queues:
+      - {name: trading, strategy: rrmemory, timeout: 15}
+      - {name: general, exit_keys: "0"}
+    agents:
+      - {id: "1001", queues: [{queue: trading, penalty: 0}, {queue: general, penalty: 1}]}
+    ivr:
+      nodes:
+        main: {kind: menu, prompt: welcome, options: {"1": {queue: trading}}}
+    alarms:
+      tower: "tcp://127.0.0.1:10000"
+    """)
+
+
+def test_queue_agent_ivr_and_alarm_sections_load():
+    config = load_config_text(SECTIONS, "box.yaml")
+    assert [q.name for q in config.queues] == ["trading", "general"]
+    assert config.agents[0].queues[1].penalty == 1
+    assert config.alarms.tower == "tcp://127.0.0.1:10000"
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("{queue: general, penalty: 1}", "{queue: sales, penalty: 1}",
+     ["box.yaml:32:58: agents[0].queues[1].queue: queue 'sales' is not defined in queues"]),
+    ("{queue: trading}}}", "{queue: trade}}}",
+     ["box.yaml:35:57: ivr.nodes.main.options.1.queue: queue 'trade' is not defined in queues"]),
+    ("- {name: general,", "- {name: trading,",
+     ["box.yaml:30:6: queues[1].name: queue 'trading' is defined twice",
+      "box.yaml:32:58: agents[0].queues[1].queue: queue 'general' is not defined in queues"]),
+    ('exit_keys: "0"', 'exit_keys: "0X"',
+     ["box.yaml:30:5: queues[1]: queue 'general': exit_keys: 'X' are not DTMF digits"]),
+])
+def test_cross_section_mistakes(old, new, expected):
+    assert SECTIONS.count(old) == 1
+    with pytest.raises(ConfigError) as info:
+        load_config_text(SECTIONS.replace(old, new), "box.yaml")
+    assert info.value.lines() == expected

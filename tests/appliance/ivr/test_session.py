@@ -15,6 +15,9 @@ BOX = textwrap.dedent("""\
     node: {name: ivr-test}
     spans:
       - {number: 1, type: e1, framing: ccs, coding: hdb3, signalling: pri_cpe, switchtype: euroisdn, dchannel: 16}
+    queues:
+      - {name: trading}
+      - {name: general}
     """)
 
 IVR = textwrap.dedent("""\
