@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Optional
 
 __all__ = [
-    "AcdEvent", "EngineStarted", "CallerJoined", "JoinRefused", "Offer", "RingNoAnswer",
+    "AcdEvent", "CallerEvent", "RingEvent", "MemberEvent", "EngineStarted", "CallerJoined", "JoinRefused", "Offer", "RingNoAnswer",
     "RingCanceled", "Connected", "CallCompleted", "CallerLeft", "Announcement",
     "CallerPenaltyChanged", "CallerPriorityChanged", "MemberAdded", "MemberRemoved",
     "MemberPenaltyChanged", "AgentPaused", "AgentStateChanged", "EVENT_TYPES", "event_data",
@@ -28,6 +28,29 @@ class AcdEvent:
 
 
 @dataclass(slots=True)
+class CallerEvent(AcdEvent):
+    """Something that happened to ``caller`` in ``queue``."""
+
+    queue: str
+    caller: str
+
+
+@dataclass(slots=True)
+class RingEvent(CallerEvent):
+    """Something between ``caller`` and ``agent``."""
+
+    agent: str
+
+
+@dataclass(slots=True)
+class MemberEvent(AcdEvent):
+    """Something about ``agent``'s membership of ``queue``."""
+
+    queue: str
+    agent: str
+
+
+@dataclass(slots=True)
 class EngineStarted(AcdEvent):
     """The engine is up (queue_log QUEUESTART)."""
 
@@ -35,14 +58,12 @@ class EngineStarted(AcdEvent):
 
 
 @dataclass(slots=True)
-class CallerJoined(AcdEvent):
+class CallerJoined(CallerEvent):
     """A caller entered ``queue`` at ``position``.  ``resumed`` marks a caller back within
     the abandoned-resume window: ``join_wall`` is then the original join and
     ``abandoned_wait`` how long it had waited before hanging up."""
 
     kind: ClassVar[str] = "caller_joined"
-    queue: str
-    caller: str
     callerid: str
     priority: int
     position: int
@@ -52,59 +73,45 @@ class CallerJoined(AcdEvent):
 
 
 @dataclass(slots=True)
-class JoinRefused(AcdEvent):
+class JoinRefused(CallerEvent):
     """``reason``: "full" (maxlen) or "joinempty" (no member passes joinempty)."""
 
     kind: ClassVar[str] = "join_refused"
-    queue: str
-    caller: str
     callerid: str
     reason: str
 
 
 @dataclass(slots=True)
-class Offer(AcdEvent):
+class Offer(RingEvent):
     """Ring ``agent`` for ``caller`` now; the engine gives up after ``timeout`` seconds."""
 
     kind: ClassVar[str] = "offer"
-    queue: str
-    caller: str
-    agent: str
     timeout: float
 
 
 @dataclass(slots=True)
-class RingNoAnswer(AcdEvent):
+class RingNoAnswer(RingEvent):
     """``agent`` did not take ``caller`` (``reason``: "timeout" or "declined")."""
 
     kind: ClassVar[str] = "ring_no_answer"
-    queue: str
-    caller: str
-    agent: str
     ringtime: float
     reason: str
 
 
 @dataclass(slots=True)
-class RingCanceled(AcdEvent):
+class RingCanceled(RingEvent):
     """Stop ringing ``agent``: ``reason`` "answered_elsewhere", "caller_left" or "agent_left"."""
 
     kind: ClassVar[str] = "ring_canceled"
-    queue: str
-    caller: str
-    agent: str
     ringtime: float
     reason: str
 
 
 @dataclass(slots=True)
-class Connected(AcdEvent):
+class Connected(RingEvent):
     """``agent`` answered ``caller`` after ``holdtime`` seconds in queue (queue_log CONNECT)."""
 
     kind: ClassVar[str] = "connected"
-    queue: str
-    caller: str
-    agent: str
     holdtime: float
     ringtime: float
     join_wall: float
@@ -112,13 +119,10 @@ class Connected(AcdEvent):
 
 
 @dataclass(slots=True)
-class CallCompleted(AcdEvent):
+class CallCompleted(RingEvent):
     """The call ended: ``by`` is "caller", "agent" or "transfer" (to ``extension``)."""
 
     kind: ClassVar[str] = "call_completed"
-    queue: str
-    caller: str
-    agent: str
     by: str
     holdtime: float
     talktime: float
@@ -128,13 +132,11 @@ class CallCompleted(AcdEvent):
 
 
 @dataclass(slots=True)
-class CallerLeft(AcdEvent):
+class CallerLeft(CallerEvent):
     """A waiting caller left unserved.  ``reason``: "abandon" (hung up), "timeout" (max_wait:
     send it to ``destination``), "empty" (leavewhenempty) or "key" (pressed ``key``)."""
 
     kind: ClassVar[str] = "caller_left"
-    queue: str
-    caller: str
     reason: str
     position: int
     origposition: int
@@ -145,7 +147,7 @@ class CallerLeft(AcdEvent):
 
 
 @dataclass(slots=True)
-class Announcement(AcdEvent):
+class Announcement(CallerEvent):
     """Something for the IVR to play to ``caller``.
 
     ``what`` is "position" (say ``position``, or "more than ``more_than``" callers, and/or
@@ -153,8 +155,6 @@ class Announcement(AcdEvent):
     not say") or "periodic" (play ``prompt``)."""
 
     kind: ClassVar[str] = "announcement"
-    queue: str
-    caller: str
     what: str
     position: Optional[int] = None
     more_than: Optional[int] = None
@@ -164,48 +164,38 @@ class Announcement(AcdEvent):
 
 
 @dataclass(slots=True)
-class CallerPenaltyChanged(AcdEvent):
+class CallerPenaltyChanged(CallerEvent):
     """Escalation widened (or moved) ``caller``'s penalty window."""
 
     kind: ClassVar[str] = "caller_penalty_changed"
-    queue: str
-    caller: str
     min_penalty: int
     max_penalty: Optional[int]
 
 
 @dataclass(slots=True)
-class CallerPriorityChanged(AcdEvent):
+class CallerPriorityChanged(CallerEvent):
     kind: ClassVar[str] = "caller_priority_changed"
-    queue: str
-    caller: str
     priority: int
     position: int
 
 
 @dataclass(slots=True)
-class MemberAdded(AcdEvent):
+class MemberAdded(MemberEvent):
     """``agent`` now serves ``queue`` (login, or a membership added while logged in)."""
 
     kind: ClassVar[str] = "member_added"
-    queue: str
-    agent: str
     penalty: int
     paused: bool
 
 
 @dataclass(slots=True)
-class MemberRemoved(AcdEvent):
+class MemberRemoved(MemberEvent):
     kind: ClassVar[str] = "member_removed"
-    queue: str
-    agent: str
 
 
 @dataclass(slots=True)
-class MemberPenaltyChanged(AcdEvent):
+class MemberPenaltyChanged(MemberEvent):
     kind: ClassVar[str] = "member_penalty_changed"
-    queue: str
-    agent: str
     penalty: int
 
 
