@@ -239,3 +239,16 @@ def test_leavewhenempty_checks_a_caller_joining_an_empty_queue(build, clock):
     assert engine.join("q", "c1") == ("leaveempty", 1)
     assert [(e.caller, e.reason) for e in rec.of(ev.CallerLeft)] == [("c1", "empty")]
     assert engine.waiting("q") == []
+
+
+@pytest.mark.parametrize("holdtime, waited, rounding, expected", [
+    (300, 0, 0, (5, 0)),          # nearest minute
+    (300, 50, 0, (4, 0)),         # 250 s -> 4 min (4:10 rounds down)
+    (300, 20, 0, (5, 0)),         # 280 s -> 5 min (4:40 rounds up)
+    (300, 50, 15, (4, 0)),        # 4:10 -> 4 min 0 s in 15 s steps
+    (300, 20, 15, (4, 30)),       # 4:40 -> 4 min 30 s
+    (300, 400, 10, (0, 0)),       # waited past the estimate: never negative
+])
+def test_estimated_hold_time_rounding(holdtime, waited, rounding, expected):
+    from appliance.acd.announcements import estimated_hold
+    assert estimated_hold(holdtime, waited, rounding) == expected
