@@ -54,21 +54,33 @@ _MAX_FRAME = 1024                    # longer than any LAPD frame (N201 = 260)
 _INBOX_FRAMES = 1000                 # what the far end keeps unread before dropping the oldest
 _INBOX_BLOCKS = 50                   # one second of media
 _OUTBOX_BLOCKS = 500                 # ten seconds queued toward the near end
+_EVENT_BACKLOG = 10_000                # events kept for a near end that is not reading
 _ALARM_STATES = Alarm.RED | Alarm.BLUE | Alarm.YELLOW | Alarm.LOOPBACK | Alarm.RECOVER | Alarm.NOTOPEN
 
 
 class _Link:
-    """One near-end connection carrying data: a D-channel, a span's media, or one channel."""
+    """One near-end connection carrying data: a D-channel, a span's media, or one channel.
 
-    def __init__(self, sock: socket.socket, kind: str, span: int, channos: tuple[int, ...]) -> None:
+    Data a near end does not read in time is dropped and counted (a DAHDI overrun);
+    events are never dropped: they wait in ``backlog`` until the socket has room,
+    and ``watch_writable`` asks the server to say when it has.
+    """
+
+    def __init__(self, sock: socket.socket, kind: str, span: int, channos: tuple[int, ...],
+                 watch_writable: Callable[["_Link", bool], None]) -> None:
         self.sock = sock
         self.kind = kind
         self.span = span
         self.channos = channos
+        self.watch_writable = watch_writable
+        self.backlog: collections.deque[bytes] = collections.deque(maxlen=_EVENT_BACKLOG)
+        self.watching = False
         self.overruns = 0
 
     def send(self, message: bytes) -> bool:
-        """Send without blocking; a near end that does not read loses blocks (counted)."""
+        if self.backlog and not self.flush():
+            self.overruns += 1
+            return False
         try:
             self.sock.send(message, socket.MSG_DONTWAIT)
             return True
@@ -77,7 +89,24 @@ class _Link:
             return False
 
     def send_event(self, channo: int, kind: EventType) -> None:
-        self.send(wire.pack_event(ChannelEvent(channo=channo, type=kind, span=self.span)))
+        self.backlog.append(wire.pack_event(ChannelEvent(channo=channo, type=kind, span=self.span)))
+        self.flush()
+
+    def flush(self) -> bool:
+        """Send the events that waited; False if some still wait (the server watches for room)."""
+        while self.backlog:
+            try:
+                self.sock.send(self.backlog[0], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                self.watch_writable(self, True)
+                return False
+            except (BrokenPipeError, ConnectionResetError):
+                self.backlog.clear()      # the near end has gone; the server notices on its next read
+                break
+            self.backlog.popleft()
+        if self.watching:
+            self.watch_writable(self, False)
+        return True
 
 
 class _Inbox:
@@ -724,6 +753,7 @@ class FarEnd:
             self._drop(sock)
             return
         self._selector.modify(sock, selectors.EVENT_READ, lambda s: self._on_data(s, link))
+        link.flush()   # events raised between the open and now
         if link.kind != "dchan":
             self._ensure_ticking(self.analog_span if link.span == self.analog_span else link.span)
         log.info("open kind=%s span=%s channels=%s", kind, link.span, _numbers(link.channos))
@@ -737,13 +767,13 @@ class FarEnd:
                 raise dahdi_error(errno.ENODEV, f"span {span} has no D-channel")
             if far.dchan_link is not None:
                 raise dahdi_error(errno.EBUSY, f"span {span}: the D-channel is already open")
-            far.dchan_link = _Link(sock, "dchan", far.number, (far.spec.dchannel_channo,))
+            far.dchan_link = _Link(sock, "dchan", far.number, (far.spec.dchannel_channo,), self._watch)
             return far.dchan_link, {"ok": True, "channo": far.spec.dchannel_channo}
         busy = sorted(far.channel_links)
         if far.media_link is not None or busy:
             raise dahdi_error(errno.EBUSY, f"span {span}: B-channels already open "
                                            f"({_numbers(busy) if busy else 'span media'})")
-        far.media_link = _Link(sock, "media", far.number, far.spec.bchannel_channos)
+        far.media_link = _Link(sock, "media", far.number, far.spec.bchannel_channos, self._watch)
         return far.media_link, {"ok": True, "channels": list(far.spec.bchannel_channos), "law": far.spec.law}
 
     def _open_channel(self, sock: socket.socket, channo: int) -> tuple[_Link, dict]:
@@ -751,7 +781,7 @@ class FarEnd:
         if port is not None:
             if port.link is not None:
                 raise dahdi_error(errno.EBUSY, f"channel {channo} is already open")
-            port.link = _Link(sock, "channel", self.analog_span, (channo,))
+            port.link = _Link(sock, "channel", self.analog_span, (channo,), self._watch)
             return port.link, {"ok": True, "law": port.spec.law, "span": self.analog_span}
         far = self._channels.get(channo)
         if far is None:
@@ -760,10 +790,19 @@ class FarEnd:
             raise dahdi_error(errno.EINVAL, f"channel {channo} is span {far.number}'s D-channel: open_dchannel({far.number})")
         if far.media_link is not None or channo in far.channel_links:
             raise dahdi_error(errno.EBUSY, f"channel {channo} is already open")
-        link = far.channel_links[channo] = _Link(sock, "channel", far.number, (channo,))
+        link = far.channel_links[channo] = _Link(sock, "channel", far.number, (channo,), self._watch)
         return link, {"ok": True, "law": far.spec.law, "span": far.number}
 
+    def _watch(self, link: _Link, writable: bool) -> None:
+        """Have the selector report (or stop reporting) room to write on ``link``."""
+        if link.watching != writable and link.sock in self._conns:
+            mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if writable else 0)
+            self._selector.modify(link.sock, mask, lambda s: self._on_data(s, link))
+            link.watching = writable
+
     def _on_data(self, sock: socket.socket, link: _Link) -> None:
+        if link.backlog:
+            link.flush()
         message = self._receive(sock)
         if not message:
             return

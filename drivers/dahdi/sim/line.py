@@ -251,6 +251,6 @@ class SpanLine:
                 if spec.framing == "ESF":
                     # CRC-6 per 24-frame superframe: 1000/3 a second over 4632 bits each.
                     self._counts[1] += 1000 / 3 * _block_error_probability(p, 4632) * elapsed
-        if self.reaches_far and spec.type == "E1" and spec.crc4:
-            # E-bits: the far end's CRC-4 errors on the near end's signal.
+        if self.reaches_far and self.reaches_near and spec.type == "E1" and spec.crc4:
+            # E-bits: the far end's CRC-4 errors on the near end's signal, reported back to it.
             self._counts[3] += 1000 * _block_error_probability(p, 2048) * elapsed
