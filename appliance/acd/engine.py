@@ -168,12 +168,6 @@ class AcdEngine:
             raise BadInput(f"min_penalty {min_penalty} is above max_penalty {max_penalty}")
         now, wall = self.clock.now(), self.clock.wall()
         config = q.config
-        if config.maxlen and self._core.length(q.idx) >= config.maxlen:
-            self._emit(ev.JoinRefused(now, wall, q.name, caller_id, callerid, "full"))
-            self._flush()
-            return JoinResult("full", 0)
-
-        resumed = self._take_abandoned(q, callerid, now)
         if config.tier_rules_apply:
             penalties = [agent.members[q.name].penalty for agent in q.members.values()]
             low, high = starting_window(config, penalties, NO_LIMIT, min_penalty, max_penalty)
@@ -181,6 +175,14 @@ class AcdEngine:
         else:
             low, high = starting_window(config, (), NO_LIMIT, min_penalty, max_penalty)
             rules = q.rules
+        if low > high:
+            raise BadInput(f"penalty window {low}..{high} is empty (queue {q.name!r} starts callers at "
+                           f"min_penalty {config.min_penalty})")
+        if config.maxlen and self._core.length(q.idx) >= config.maxlen:
+            self._emit(ev.JoinRefused(now, wall, q.name, caller_id, callerid, "full"))
+            self._flush()
+            return JoinResult("full", 0)
+        resumed = self._take_abandoned(q, callerid, now)
         if resumed:
             caller = CallerRuntime(caller_id, q, callerid, resumed.priority, resumed.seq,
                                    resumed.join_time, resumed.join_wall)
