@@ -6,6 +6,7 @@ The engine is a plain Python object with an injected clock and no I/O::
     engine = AcdEngine(clock, [QueueConfig("sales", strategy="rrmemory")],
                        [AgentConfig("1001", queues=(Membership("sales", penalty=0),))])
     engine.subscribe(callback)             # every event, in order (appliance.acd.events)
+    engine.on_flushed(callback)            # after each operation's events were all delivered
     engine.start()                         # EngineStarted (queue_log QUEUESTART)
 
 Callers (``caller_id`` is the call's unique id, queue_log's callid)::

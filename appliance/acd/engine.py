@@ -60,6 +60,7 @@ class AcdEngine:
         self._core = RoutingCore(seed or 0x9E3779B97F4A7C15)
         self._random = random.Random(seed)
         self._subscribers: list[Subscriber] = []
+        self._flushed: list[Callable[[], Any]] = []
         self._outbox: deque[ev.AcdEvent] = deque()
         self._flushing = False
         self._seq = 0
@@ -90,6 +91,11 @@ class AcdEngine:
     def unsubscribe(self, callback: Subscriber) -> None:
         self._subscribers.remove(callback)
 
+    def on_flushed(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` each time the events of an operation have all been
+        delivered (the store commits them there, in one transaction)."""
+        self._flushed.append(callback)
+
     def start(self) -> None:
         """Announce the engine (queue_log QUEUESTART); call once subscribers are in place."""
         self._emit(ev.EngineStarted(self.clock.now(), self.clock.wall()))
@@ -112,6 +118,11 @@ class AcdEngine:
                         log.exception("event=subscriber_failed kind=%s subscriber=%r", event.kind, callback)
         finally:
             self._flushing = False
+        for callback in self._flushed:
+            try:
+                callback()
+            except Exception:
+                log.exception("event=flush_callback_failed callback=%r", callback)
 
     def _later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Any:
         return self.clock.call_later(delay, self._run_timer, fn, args)

@@ -2,8 +2,10 @@
 
 ``attach_store(engine, store)`` must run before ``engine.start()`` and before any caller
 joins.  It brings back agents' login and pause state, penalties and counters, and the
-service-level intervals, then records each event, with the agent and interval rows it
-changed, in one transaction.
+service-level intervals, then records the events of each engine operation, with the
+agent and interval rows they changed, in one transaction once the operation's events
+have all been delivered (so disk writes never delay an Offer reaching the call
+service).
 """
 from __future__ import annotations
 
@@ -26,16 +28,28 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
     states = {agent_id: agent.derive_state() for agent_id, agent in engine.agents.items()}
     stats.restore(acd_store.load_intervals(stats.thresholds), times, engine.clock.now(), states)
 
+    pending: list[AcdEvent] = []
+    agents_touched: set[str] = set()
+
     def record(event: AcdEvent) -> None:
         stats.on_event(event)
-        touched, agents = stats.take_touched()
+        pending.append(event)
         agent_id = getattr(event, "agent", None)
         if agent_id in engine.agents:
-            agents.add(agent_id)
+            agents_touched.add(agent_id)
+
+    def commit() -> None:
+        if not pending:
+            return
+        touched, agents = stats.take_touched()
+        agents |= agents_touched
         agent_rows = [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes()))
                       for a in sorted(agents) if a in engine.agents]
         interval_rows = [(queue, start, stats.intervals[queue][start]) for queue, start in sorted(touched)]
-        acd_store.write(event, agent_rows, interval_rows)
+        acd_store.write(pending, agent_rows, interval_rows)
+        pending.clear()
+        agents_touched.clear()
 
     engine.subscribe(record)
+    engine.on_flushed(commit)
     return stats

@@ -1,9 +1,9 @@
 """The ACD's tables: every queue event, agent login/pause state and counters, and the
 per-interval service-level figures.
 
-Each event is written in one transaction together with the rows it changed, so after
-a ``kill -9`` the store holds exactly the events the engine had delivered, and the
-agent and interval rows that match them.
+The events of one engine operation are written in one transaction together with the
+agent and interval rows they changed, so after a ``kill -9`` the store holds exactly
+the operations the engine had finished, and rows that match them.
 """
 from __future__ import annotations
 
@@ -67,16 +67,17 @@ class AcdStore:
         self.store = store
         store.ensure_schema("acd", MIGRATIONS)
 
-    def write(self, event: AcdEvent, agents: Iterable[tuple[AgentRecord, AgentTimes]],
+    def write(self, events: Iterable[AcdEvent], agents: Iterable[tuple[AgentRecord, AgentTimes]],
               intervals: Iterable[tuple[str, float, IntervalStats]]) -> None:
-        """Record ``event`` and the agent and interval rows it changed, atomically."""
-        data = event_data(event)
+        """Record ``events`` and the agent and interval rows they changed, atomically."""
         with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)",
-                (event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
-                 json.dumps(data, default=list)),
-            )
+            for event in events:
+                data = event_data(event)
+                db.execute(
+                    "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)",
+                    (event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
+                     json.dumps(data, default=list)),
+                )
             for record, times in agents:
                 self._write_agent(db, record, times, event.wall)
             for queue, start, stats in intervals:
