@@ -1,0 +1,187 @@
+"""``qbox demo``: the simulated branch, run end to end in one command (``make demo``).
+
+Today's demo is the foundation: the far-end simulator starts as its own process
+from ``examples/branch.yaml`` with ``dahdi.device`` pointed at a temporary
+directory, the spans come up, loss of signal is injected on a trunk and cleared,
+and every stage is shown with the commands an operator would type.
+
+The demo is a list of steps (:meth:`Demo.steps`); each prints what it does and
+returns a record for ``--json``.  Later parts of qbox extend the demo by adding
+steps (a subclass overriding :meth:`Demo.steps`), not by editing these ones.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from appliance.cli._output import add_json_flag, format_table, print_json
+from appliance.cli.span import render_span_list, render_span_show
+from appliance.config import BoxConfig, load_config
+from appliance.errors import BadInput, QboxError
+from drivers.dahdi import Alarm, Backend, DahdiError, SpanStatus, open_backend
+
+__all__ = ["register", "Demo", "DEFAULT_CONFIG"]
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "branch.yaml"
+
+Step = Callable[[], dict]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="run the simulated branch: spans up, a line fault, recovery")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE",
+                        help="box configuration to simulate (default: examples/branch.yaml)")
+    parser.add_argument("--span", type=int, metavar="N", help="span to cut (default: the first trunk span)")
+    parser.add_argument("--settle", type=float, metavar="S",
+                        help="seconds RECOVERING lasts (default DAHDI's 5)")
+    parser.add_argument("--debounce", type=float, metavar="S",
+                        help="seconds before a line fault raises an alarm (default DAHDI's 2.5)")
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    config = load_config(args.config)
+    span = args.span if args.span is not None else (config.trunk_spans or config.spans)[0].number
+    if span not in [s.number for s in config.spans]:
+        raise BadInput(f"--span {span}: {args.config} has no span {span}")
+    demo = Demo(config, span=span, settle=args.settle, debounce=args.debounce,
+                out=_Quiet() if args.json else sys.stdout)
+    summary = demo.run()
+    if args.json:
+        print_json(summary)
+    return 0 if summary["ok"] else 1
+
+
+class _Quiet:
+    """Where the narration goes when only the JSON summary is wanted."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class Demo:
+    """Runs the simulator as a separate process and walks through the steps."""
+
+    def __init__(self, config: BoxConfig, *, span: int, settle: float | None = None,
+                 debounce: float | None = None, out: TextIO = sys.stdout) -> None:
+        self.config = config
+        self.span = span
+        self.settle = settle
+        self.debounce = debounce
+        self.out = out
+        # Longest a line condition can take to show, with room for a loaded machine.
+        self.patience = 3 * ((debounce if debounce is not None else 2.5) + (settle if settle is not None else 5.0)) + 10
+        self.sim = None
+        self.backend: Backend | None = None
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def steps(self) -> list[Step]:
+        return [self.spans_come_up, self.loss_of_signal, self.clear_fault]
+
+    def spans_come_up(self) -> dict:
+        self.say("1. The spans come up", "Every span frames up and stays RECOVERING for the settle time, as DAHDI does.")
+        self.command("qbox span list --device sim://$SIM", render_span_list(self.backend.spans()))
+        spans = self.wait_for("every span to come up", lambda all_spans: all(not s.alarms for s in all_spans))
+        self.command("qbox span list --device sim://$SIM", render_span_list(spans))
+        self.command(f"qbox span show {self.span} --device sim://$SIM",
+                     render_span_show(self.backend.span_status(self.span)))
+        return {"step": "spans up", "alarms": {str(s.number): s.alarm_names or ["OK"] for s in spans}}
+
+    def loss_of_signal(self) -> dict:
+        self.say("2. Loss of signal on span %d" % self.span,
+                 "The exchange's signal is cut: the near end goes RED and answers with RAI, "
+                 "so the far end shows YELLOW.")
+        self.inject("los")
+        status = self.wait_for(f"span {self.span} to go RED", lambda spans: self._span(spans).alarms & Alarm.RED)
+        status = self._span(status)
+        self.command(f"qbox span show {self.span} --device sim://$SIM  (channels omitted)",
+                     render_span_show(status, channels=False))
+        line = self.show_lines()
+        return {"step": "loss of signal", "span": self.span, "near": line["near"], "far": line["far"]}
+
+    def clear_fault(self) -> dict:
+        self.say("3. The line is repaired", "The alarm clears into RECOVERING for the settle time, then OK.")
+        recovering = self.inject("clear")["near"]        # as the fault took effect
+        self.command(f"qbox span show {self.span} --device sim://$SIM  (channels omitted)",
+                     render_span_show(self.backend.span_status(self.span), channels=False))
+        cleared = self._span(self.wait_for(f"span {self.span} to clear", lambda spans: not self._span(spans).alarms))
+        self.command(f"qbox span show {self.span} --device sim://$SIM  (channels omitted)",
+                     render_span_show(cleared, channels=False))
+        line = self.show_lines()
+        return {"step": "recovered", "span": self.span, "recovering": recovering,
+                "near": line["near"], "far": line["far"]}
+
+    # -- running ----------------------------------------------------------------------
+
+    def run(self) -> dict:
+        from hil_tests.simbench import SimulatorFailed, SimulatorProcess   # the demo drives the bench
+
+        summary: dict = {"config": self.config.source, "span": self.span, "steps": [], "ok": False}
+        with tempfile.TemporaryDirectory(prefix="qbox-demo-") as tmp:
+            self.sim = SimulatorProcess(self.config.source, Path(tmp) / "sim",
+                                        settle=self.settle, debounce=self.debounce)
+            summary["device"] = self.sim.url
+            self.say("qbox demo", f"Simulating {self.config.node.name} from {self.config.source}: "
+                                  f"the far-end simulator runs as its own process (qbox sim run) "
+                                  f"with its sockets in SIM={self.sim.directory}")
+            try:
+                self.sim.start()
+                self.backend = open_backend(self.sim.url)
+                for step in self.steps():
+                    summary["steps"].append(step())
+                summary["ok"] = True
+            except (DahdiError, SimulatorFailed) as exc:
+                raise QboxError(f"demo failed: {exc}") from None
+            finally:
+                if self.backend is not None:
+                    self.backend.close()
+                self.sim.stop()
+        self.say("Done", "The simulator has stopped. To run it yourself and watch the alarms:")
+        self.out.write(f"  qbox sim run --config {self.config.source} --dir /tmp/qbox-sim\n"
+                       "  qbox sim fault 1 los --dir /tmp/qbox-sim     (in another terminal)\n"
+                       "  qbox span show 1 --device sim:///tmp/qbox-sim\n")
+        return summary
+
+    def inject(self, fault: str) -> dict:
+        """``qbox sim fault``; returns both ends of the line just after the fault took effect."""
+        self.command(f"qbox sim fault {self.span} {fault} --dir $SIM", None)
+        return self.sim.control.fault(self.span, fault)
+
+    def show_lines(self) -> dict:
+        lines = self.sim.control.lines()
+        rows = [(l["span"], " ".join(l["near"]), " ".join(l["far"]), ",".join(l["faults"]) or "-") for l in lines]
+        self.command("qbox sim status --dir $SIM",
+                     format_table(("SPAN", "NEAR END", "FAR END", "FAULTS"), rows))
+        return next(l for l in lines if l["span"] == self.span)
+
+    def wait_for(self, what: str, done: Callable[[list[SpanStatus]], object]) -> list[SpanStatus]:
+        """Poll the spans until ``done(spans)``; QboxError after ``patience`` seconds."""
+        deadline = time.monotonic() + self.patience
+        while True:
+            spans = self.backend.spans()
+            if done(spans):
+                return spans
+            if time.monotonic() > deadline:
+                raise QboxError(f"demo: timed out after {self.patience:g} s waiting for {what}")
+            time.sleep(0.05)
+
+    def _span(self, spans: list[SpanStatus]) -> SpanStatus:
+        return next(s for s in spans if s.number == self.span)
+
+    def say(self, title: str, text: str) -> None:
+        self.out.write(f"\n== {title}\n{textwrap.fill(text, 79)}\n")
+        self.out.flush()
+
+    def command(self, line: str, output: str | None) -> None:
+        self.out.write(f"\n$ {line}\n" + (f"{output}\n" if output else ""))
+        self.out.flush()
