@@ -137,27 +137,13 @@ class _Codec:
         return self._g711.encode(linear, self.law)
 
 
-class SimSpanMedia(SpanMedia):
-    def __init__(self, endpoint: _Endpoint, channels: tuple[int, ...], codec: _Codec) -> None:
-        self._endpoint = endpoint
-        self._codec = codec
-        self.channels = channels
-        self.mode = codec.mode
-        self.blocksize = BLOCK_SAMPLES
-        self.block_bytes = len(channels) * BLOCK_SAMPLES * codec.width
+class _OnEndpoint:
+    """What every simulated channel object does the same way: its socket, its events, closing."""
+
+    _endpoint: _Endpoint
 
     def fileno(self) -> int:
         return self._endpoint.fileno()
-
-    def read_block(self) -> bytes | None:
-        data = self._endpoint.read()
-        return None if data is None else self._codec.from_line(data)
-
-    def write_block(self, block: bytes) -> None:
-        if len(block) != self.block_bytes:
-            raise dahdi_error(errno.EINVAL, f"a block for {len(self.channels)} channels is "
-                                            f"{self.block_bytes} bytes, not {len(block)}")
-        self._endpoint.write(self._codec.to_line(bytes(block)))
 
     def events(self) -> list[ChannelEvent]:
         return self._endpoint.events()
@@ -166,14 +152,44 @@ class SimSpanMedia(SpanMedia):
         self._endpoint.close()
 
 
-class SimDChannel(DChannel):
+class _Blocks:
+    """20 ms blocks for ``channels`` channels on an endpoint, in the mode the caller opened."""
+
+    def __init__(self, endpoint: _Endpoint, codec: _Codec, channels: int) -> None:
+        self._endpoint = endpoint
+        self._codec = codec
+        self.size = channels * BLOCK_SAMPLES * codec.width
+
+    def read(self) -> bytes | None:
+        data = self._endpoint.read()
+        return None if data is None else self._codec.from_line(data)
+
+    def write(self, block: bytes) -> None:
+        if len(block) != self.size:
+            raise dahdi_error(errno.EINVAL, f"a block here is {self.size} bytes, not {len(block)}")
+        self._endpoint.write(self._codec.to_line(bytes(block)))
+
+
+class SimSpanMedia(_OnEndpoint, SpanMedia):
+    def __init__(self, endpoint: _Endpoint, channels: tuple[int, ...], codec: _Codec) -> None:
+        self._endpoint = endpoint
+        self._blocks = _Blocks(endpoint, codec, len(channels))
+        self.channels = channels
+        self.mode = codec.mode
+        self.blocksize = BLOCK_SAMPLES
+
+    def read_block(self) -> bytes | None:
+        return self._blocks.read()
+
+    def write_block(self, block: bytes) -> None:
+        self._blocks.write(block)
+
+
+class SimDChannel(_OnEndpoint, DChannel):
     def __init__(self, endpoint: _Endpoint, span: int, channo: int) -> None:
         self._endpoint = endpoint
         self.span = span
         self.channo = channo
-
-    def fileno(self) -> int:
-        return self._endpoint.fileno()
 
     def send(self, frame: bytes) -> None:
         if not frame:
@@ -183,42 +199,24 @@ class SimDChannel(DChannel):
     def recv(self) -> bytes | None:
         return self._endpoint.read()
 
-    def events(self) -> list[ChannelEvent]:
-        return self._endpoint.events()
 
-    def close(self) -> None:
-        self._endpoint.close()
-
-
-class SimChannel(Channel):
+class SimChannel(_OnEndpoint, Channel):
     def __init__(self, endpoint: _Endpoint, channo: int, codec: _Codec, control: SimControl) -> None:
         self._endpoint = endpoint
-        self._codec = codec
+        self._blocks = _Blocks(endpoint, codec, 1)
         self._control = control
         self.channo = channo
         self.mode = codec.mode
         self.blocksize = BLOCK_SAMPLES
 
-    def fileno(self) -> int:
-        return self._endpoint.fileno()
-
     def read(self) -> bytes | None:
-        data = self._endpoint.read()
-        return None if data is None else self._codec.from_line(data)
+        return self._blocks.read()
 
     def write(self, block: bytes) -> None:
-        if len(block) != BLOCK_SAMPLES * self._codec.width:
-            raise dahdi_error(errno.EINVAL, f"a block is {BLOCK_SAMPLES * self._codec.width} bytes, not {len(block)}")
-        self._endpoint.write(self._codec.to_line(bytes(block)))
+        self._blocks.write(block)
 
     def hook(self, op: HookOp) -> None:
         self._control.hook(self.channo, HookOp(op))
-
-    def events(self) -> list[ChannelEvent]:
-        return self._endpoint.events()
-
-    def close(self) -> None:
-        self._endpoint.close()
 
 
 class SimBackend(Backend):

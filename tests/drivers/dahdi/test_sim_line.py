@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.clock import ManualClock
-from drivers.dahdi.interface import Alarm
+from drivers.dahdi.interface import Alarm, SpanCounters
 from drivers.dahdi.sim.line import Fault, FaultKind, SpanLine, parse_fault
 from drivers.dahdi.sim.spec import LineTiming, SpanSpec
 
@@ -136,40 +136,24 @@ def test_a_fault_cleared_within_its_debounce_never_alarms():
     assert changes == [(Alarm.NONE, Alarm.RED)]
 
 
-def test_an_hour_of_bit_errors_on_e1_crc4():
-    line, clock, _ = make_line()
-    line.inject(parse_fault("ber:1e-6"))
-    clock.advance(3600)
-    counters = line.counters()
-    # 2.048 Mbit/s * 3600 s * 1e-6 = 7372.8 bipolar violations
-    assert counters.bpv == 7372
-    # 1000 CRC-4 blocks/s of 2048 bits: 3.6e6 * (1 - (1 - 1e-6)**2048) = 7365.26
-    assert counters.crc4 == 7365
-    # the far end sees as many on our signal and reports them in E-bits
-    assert counters.ebit == 7365
-    # 4000 FAS words/s of 7 bits: 14.4e6 * (1 - (1 - 1e-6)**7) = 100.8
-    assert counters.fas == 100
-    assert counters.slips == 0
-
-
-def test_bit_errors_on_t1_esf_count_crc6_and_no_ebits():
-    spec = SpanSpec(1, "T1", "ESF", "B8ZS", dchannel=24)
+@pytest.mark.parametrize("spec, expected", [
+    # E1 with CRC-4: 2.048 Mbit/s * 3600 s * 1e-6 = 7372.8 BPV; 1000 CRC-4 blocks/s of 2048 bits:
+    # 3.6e6 * (1 - (1 - 1e-6)**2048) = 7365.26, and the far end reports as many back in E-bits;
+    # 4000 FAS words/s of 7 bits: 14.4e6 * (1 - (1 - 1e-6)**7) = 100.8.
+    (E1, SpanCounters(bpv=7372, crc4=7365, fas=100, ebit=7365)),
+    # E1 without CRC-4 multiframing has neither CRC nor E-bits.
+    (SpanSpec(1, "E1", "CCS", "HDB3", crc4=False), SpanCounters(bpv=7372, fas=100)),
+    # T1 ESF: 1.544e6 * 3600 * 1e-6 = 5558.4 BPV; 2000 FPS bits/s: 7.2 framing errors;
+    # CRC-6 over 4632-bit superframes, 1000/3 a second: 1.2e6 * (1 - (1 - 1e-6)**4632) = 5545.5.
+    (SpanSpec(1, "T1", "ESF", "B8ZS", dchannel=24), SpanCounters(bpv=5558, crc4=5545, fas=7)),
+    # T1 D4: 8000 Ft+Fs bits/s: 28.8 framing errors, no CRC.
+    (SpanSpec(1, "T1", "D4", "AMI", dchannel=24), SpanCounters(bpv=5558, fas=28)),
+])
+def test_an_hour_of_bit_errors(spec, expected):
     line, clock, _ = make_line(spec)
     line.inject(parse_fault("ber:1e-6"))
     clock.advance(3600)
-    counters = line.counters()
-    assert counters.bpv == 5558       # 1.544e6 * 3600 * 1e-6 = 5558.4
-    assert counters.fas == 7          # 2000 FPS bits/s * 3600 * 1e-6 = 7.2
-    assert counters.crc4 == 5545      # 1000/3 blocks/s * 3600 * (1 - (1 - 1e-6)**4632) = 5545.5
-    assert counters.ebit == 0
-
-
-def test_e1_without_crc4_counts_no_crc_or_ebits():
-    line, clock, _ = make_line(SpanSpec(1, "E1", "CCS", "HDB3", crc4=False))
-    line.inject(parse_fault("ber:1e-6"))
-    clock.advance(3600)
-    counters = line.counters()
-    assert (counters.bpv, counters.crc4, counters.ebit) == (7372, 0, 0)
+    assert line.counters() == expected
 
 
 def test_no_code_violations_are_counted_without_a_signal():
