@@ -53,6 +53,10 @@ class EventBus:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
 
+    def wanted(self, name: str) -> bool:
+        """True if some subscriber would receive an event of this name."""
+        return any(subscription.wants(name) for subscription in self._subscriptions)
+
     def publish(self, name: str, **data: Any) -> Event:
         event = Event(name, self.clock.wall(), data)
         self.published += 1

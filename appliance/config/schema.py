@@ -18,7 +18,7 @@ from appliance.alarms.config import AlarmsConfig
 from appliance.ivr.config import IvrConfig
 
 __all__ = [
-    "NodeConfig", "DahdiConfig", "DynamicSpan", "SpanConfig", "FxsPortGroup", "BoxConfig",
+    "NodeConfig", "DahdiConfig", "DynamicSpan", "SpanConfig", "FxsPortGroup", "RecordingConfig", "BoxConfig",
     "parse_channel_list", "format_channel_list", "DEVICE_SCHEMES",
 ]
 
@@ -179,6 +179,14 @@ class FxsPortGroup:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    """Calls of the listed queues are recorded (caller left, agent right) for quality staff."""
+
+    queues: tuple[str, ...] = ()
+    directory: str = "/var/lib/qbox/recordings"
+
+
+@dataclass(frozen=True)
 class BoxConfig:
     node: NodeConfig
     spans: tuple[SpanConfig, ...] = field(metadata={"min_items": 1})
@@ -188,6 +196,7 @@ class BoxConfig:
     queues: tuple[QueueConfig, ...] = ()
     agents: tuple[AgentConfig, ...] = ()
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
     source: str = field(default="", init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -257,6 +266,9 @@ class BoxConfig:
                 elif member.queue in seen:
                     yield ("agents", i, "queues", j, "queue"), f"queue {member.queue!r} is listed twice"
                 seen.add(member.queue)
+        for i, name in enumerate(self.recording.queues):
+            if name not in queues:
+                yield ("recording", "queues", i), f"queue {name!r} is not defined in queues"
         for name, node in (self.ivr.nodes.items() if self.ivr is not None else ()):
             if node.kind == "queue" and node.queue not in queues:
                 yield ("ivr", "nodes", name, "queue"), f"queue {node.queue!r} is not defined in queues"

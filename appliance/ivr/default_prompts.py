@@ -45,6 +45,8 @@ DEFAULT_PROMPTS: dict[str, dict[str, str]] = {
     "queue-holdtime": {"en": "The estimated wait is", "zh": "预计等候时间为"},
     "queue-minutes": {"en": "minutes.", "zh": "分钟。"},
     "queue-lessthan": {"en": "less than", "zh": "少于"},
+    "queue-morethan": {"en": "more than", "zh": "超过"},
+    "queue-seconds": {"en": "seconds.", "zh": "秒。"},
     "queue-thankyou": {"en": "Thank you for your patience.", "zh": "感谢您的耐心等候。"},
     "queue-periodic": {"en": "All our agents are busy. Please stay on the line.",
                        "zh": "座席忙，请不要挂机。"},

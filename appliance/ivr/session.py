@@ -92,6 +92,11 @@ class IvrSession:
         else:
             self._enter(self.config.entry)
 
+    def goto(self, name: str) -> None:
+        """Continue at node ``name`` (a caller sent back from a queue: overflow, exit key)."""
+        self.finished = False
+        self._enter(name)
+
     def on_digit(self, digit: str) -> None:
         if self.finished or self.node_name is None:
             return

@@ -1,0 +1,25 @@
+"""``qbox run --config FILE``: the service (see appliance.daemon)."""
+from __future__ import annotations
+
+import os
+
+from appliance.control import DEFAULT_SOCKET
+from appliance.logs import setup_logging
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("run", help="run the qbox service (what systemd starts)")
+    parser.add_argument("--config", required=True, help="the box configuration (YAML)")
+    parser.add_argument("--state-dir", default="/var/lib/qbox", help="store, queue_log (default /var/lib/qbox)")
+    parser.add_argument("--socket", default=DEFAULT_SOCKET, help=f"control socket (default {DEFAULT_SOCKET})")
+    parser.add_argument("--lockstep", action="store_true",
+                        help="time moves only with media blocks (simulators and benchmarks)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from appliance.daemon import run_service
+
+    setup_logging(args.log_level, journald="JOURNAL_STREAM" in os.environ)
+    return run_service(args.config, args.state_dir, args.socket, args.lockstep)

@@ -1,0 +1,256 @@
+"""``qbox run``: the service.  One asyncio loop runs everything.
+
+Start-up is in dependency order and fails before anything answers a call: the
+configuration (every error at once), the store, the DAHDI backend and its spans, the
+ACD (restored from the store), the ISDN stacks, the alarms, the control socket.  Then:
+
+- each span's media descriptor being readable marks its 20 ms block ready; when every
+  span has one (or 5 ms after the first, so one late span never stalls the rest) the
+  media engine runs one tick over all of them;
+- D-channel frames go to their span's ISDN stack as they arrive;
+- once a second: span status to the alarm sources, queue figures to the surge alarms;
+- under systemd, READY once up and WATCHDOG at half the configured interval.
+
+In *lock-step* mode (``--lockstep``, for ``qbox bench bhca``) the service's clock is the
+media: it moves 20 ms per tick and never on its own, so a simulator that waits for
+each tick's answer runs the box as fast as the machine allows.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from appliance import __version__
+from appliance.acd import AcdEngine
+from appliance.acd.persistence import AcdStore, attach_store
+from appliance.acd.queue_log import attach_queue_log
+from appliance.alarms import (
+    AlarmManager, DChannelAlarms, EventBusOutput, QueueAlarms, SoundOutput, SpanAlarms, SyslogOutput,
+    TowerOutput, alarm_handlers,
+)
+from appliance.alarms.model import Severity
+from appliance.calls import CallManager, Recording, agent_interface
+from appliance.config import BoxConfig, ConfigError, load_config
+from appliance.control import ControlServer
+from appliance.events import EventBus
+from appliance.isdn.stack import Stack
+from appliance.ivr.hooks import ThreadedHookRunner
+from appliance.ivr.prompts import PromptLibrary
+from appliance.media import MediaEngine
+from appliance.sdnotify import Notifier
+from appliance.service_api import DChannelTap, ServiceApi
+from appliance.store import Store
+from appliance.store.alarms import AlarmStore
+from appliance.store.cdr import CdrStore
+from appliance.tones import render
+from cython_ext import g711
+from drivers.clock import Clock, LoopClock, ManualClock
+from drivers.dahdi import open_backend
+from drivers.dahdi.interface import Alarm as SpanAlarm
+
+__all__ = ["Service", "ServicePaths"]
+
+log = logging.getLogger(__name__)
+
+TICK = 0.020
+LATE_SPAN_GRACE = 0.005
+
+
+class ServicePaths:
+    """Where the service keeps its files (one state directory, like /var/lib/qbox)."""
+
+    def __init__(self, state_dir: str | Path, socket: str | Path | None = None) -> None:
+        self.state_dir = Path(state_dir)
+        self.database = self.state_dir / "qbox.db"
+        self.queue_log = self.state_dir / "queue_log"
+        self.socket = Path(socket) if socket else Path("/run/qbox/control.sock")
+
+
+class Service:
+    def __init__(self, config: BoxConfig, paths: ServicePaths, *, lockstep: bool = False,
+                 notifier: Notifier | None = None) -> None:
+        self.config = config
+        self.paths = paths
+        self.lockstep = lockstep
+        self.notifier = notifier or Notifier()
+        self.started = time.time()
+        self.stopping = asyncio.Event()
+        self._ready: set[int] = set()
+        self._tick_pending: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # -- start-up -------------------------------------------------------------------------
+    def _build(self, loop: asyncio.AbstractEventLoop) -> None:
+        config = self.config
+        self.loop = loop
+        self.clock: Clock = ManualClock(epoch=time.time()) if self.lockstep else LoopClock(loop)
+        self.bus = EventBus(self.clock)
+        self.paths.state_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.paths.database)
+        self.cdrs = CdrStore(self.store)
+
+        self.acd = AcdEngine(self.clock, config.queues, config.agents)
+        fresh = not AcdStore(self.store).load_agents()[0]
+        self.stats = attach_store(self.acd, self.store)
+        self.queue_log = attach_queue_log(self.acd, self.paths.queue_log)
+
+        self.backend = open_backend(config.dahdi.device)
+        self.law = "alaw" if config.spans[0].type == "e1" else "ulaw"
+        self.span_media = {s.number: self.backend.open_span_media(s.number, mode=self.law) for s in config.spans}
+        self.dchannels = {s.number: self.backend.open_dchannel(s.number) for s in config.spans}
+        self.media = MediaEngine(self.span_media, law=self.law)
+
+        ivr = config.ivr
+        self.prompts = PromptLibrary(ivr.prompts_dir if ivr else "/var/lib/qbox/prompts",
+                                     ivr.language if ivr else "en", law=self.law)
+        hold = g711.encode(render(config.dahdi.defaultzone if config.dahdi.defaultzone in ("cn", "us") else "itu",
+                                  "ringback", 6000), self.law)
+        interfaces = {a.id: agent_interface(a, config) for a in config.agents}
+        hooks = ThreadedHookRunner(ivr.hooks, loop) if ivr and ivr.hooks else None
+        recording = Recording(config.recording.directory, frozenset(config.recording.queues))
+        self.calls = CallManager(config, self.clock, self.media, self.acd, self.cdrs, self.bus, self.prompts,
+                                 interfaces=interfaces, hold_audio=hold, hooks=hooks, recording=recording)
+        self.stacks: dict[int, Stack] = {}
+        for span in config.spans:
+            role = "user" if span.signalling == "pri_cpe" else "network"
+            dchannel = self.dchannels[span.number]
+            stack = Stack(role, dchannel.send, self.clock, variant=span.switchtype, span_type=span.type.upper(),
+                          name=f"span{span.number}", capture=DChannelTap(self.bus, span.number),
+                          on_event=lambda event, n=span.number: self.calls.on_isdn_event(n, event))
+            self.calls.attach(span.number, stack)
+            self.stacks[span.number] = stack
+
+        self.alarms = AlarmManager(config.alarms, self.clock, AlarmStore(self.store), [EventBusOutput(self.bus)])
+        self._alarm_outputs()
+        self.alarms.restore()
+        self.span_alarms = SpanAlarms(self.alarms, self.clock, config.alarms)
+        self.dchannel_alarms = DChannelAlarms(self.alarms, config.alarms)
+        self.queue_alarms = QueueAlarms(self.alarms, config.alarms)
+
+        self.acd.start()
+        if fresh:  # a new box: configured agents start logged in, as static members do
+            for agent in config.agents:
+                self.acd.agent_login(agent.id)
+        self.api = ServiceApi(self)
+        handlers = self.api.handlers()
+        handlers.update(alarm_handlers(self.alarms))
+        self.control = ControlServer(self.paths.socket, handlers, self.bus)
+
+    def _alarm_outputs(self) -> None:
+        config = self.config.alarms
+        if config.tower:
+            from drivers.tower import open_tower
+            self.alarms.add_output(TowerOutput(config, self.clock, lambda: open_tower(config.tower)))
+        if config.sound:
+            from drivers.sound import open_sound
+            self.alarms.add_output(SoundOutput(config, self.clock, lambda: open_sound(config.sound)))
+        if getattr(config, "syslog", ""):
+            self.alarms.add_output(SyslogOutput(config.syslog, self.clock, facility=config.syslog_facility))
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._build(loop)
+        await self.control.start()
+        for number, media in self.span_media.items():
+            loop.add_reader(media.fileno(), self._span_ready, number)
+        for number, dchannel in self.dchannels.items():
+            loop.add_reader(dchannel.fileno(), self._dchannel_readable, number)
+        for stack in self.stacks.values():
+            stack.start()
+        self._every_second()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        self.notifier.ready(f"{len(self.config.spans)} spans, {len(self.config.agents)} agents")
+        if self.notifier.watchdog_interval:
+            self._watchdog()
+        log.info("qbox running", extra={"kv": {"node": self.config.node.name, "version": __version__,
+                                                "socket": self.paths.socket, "lockstep": self.lockstep}})
+        try:
+            await self.stopping.wait()
+        finally:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        self.notifier.stopping()
+        loop = asyncio.get_running_loop()
+        for media in self.span_media.values():
+            loop.remove_reader(media.fileno())
+        for dchannel in self.dchannels.values():
+            loop.remove_reader(dchannel.fileno())
+        await self.control.close()
+        for stack in self.stacks.values():
+            stack.close()
+        self.alarms.close()
+        self.queue_log.close()
+        for resource in (*self.span_media.values(), *self.dchannels.values()):
+            resource.close()
+        self.backend.close()
+        self.store.close()
+
+    # -- media ----------------------------------------------------------------------------
+    def _span_ready(self, number: int) -> None:
+        self.loop.remove_reader(self.span_media[number].fileno())
+        self._ready.add(number)
+        if len(self._ready) == len(self.span_media):
+            self._tick()
+        elif self._tick_pending is None and not self.lockstep:
+            self._tick_pending = self.loop.call_later(LATE_SPAN_GRACE, self._tick)
+
+    def _tick(self) -> None:
+        if self._tick_pending is not None:
+            self._tick_pending.cancel()
+            self._tick_pending = None
+        self.media.tick()
+        for number in self._ready:
+            self.loop.add_reader(self.span_media[number].fileno(), self._span_ready, number)
+        self._ready.clear()
+        if self.lockstep:
+            self.clock.advance(TICK)
+
+    def _dchannel_readable(self, number: int) -> None:
+        dchannel, stack = self.dchannels[number], self.stacks[number]
+        while (frame := dchannel.recv()) is not None:
+            stack.receive_frame(frame)
+
+    # -- once a second ----------------------------------------------------------------------
+    def _every_second(self) -> None:
+        for span in self.config.spans:
+            try:
+                status = self.backend.span_status(span.number)
+            except OSError as exc:
+                log.warning("span status failed", extra={"kv": {"span": span.number, "error": exc}})
+                continue
+            self.span_alarms.update(status)
+            stack = self.stacks[span.number]
+            down = bool(status.alarms & (SpanAlarm.RED | SpanAlarm.BLUE))
+            if down and stack.link_up:
+                stack.physical_down()
+            elif not down and not stack.link_up:
+                stack.physical_up()
+            (self.dchannel_alarms.up if stack.link_up else self.dchannel_alarms.down)(span.number)
+        for queue in self.config.queues:
+            status = self.acd.queue_status(queue.name)
+            waits = [caller.waited for caller in status.callers]
+            self.queue_alarms.update(queue.name, len(waits), max(waits, default=0.0))
+        self.clock.call_later(1.0, self._every_second)
+
+    def _watchdog(self) -> None:
+        self.notifier.watchdog()
+        self.loop.call_later(self.notifier.watchdog_interval, self._watchdog)
+
+    def reload(self, path: str | None = None) -> dict[str, Any]:
+        return self.api.reload(path)
+
+
+def run_service(config_path: str, state_dir: str, socket: str | None, lockstep: bool) -> int:
+    """Load, check, run until SIGTERM/SIGINT.  Config errors raise before anything starts."""
+    config = load_config(config_path)
+    service = Service(config, ServicePaths(state_dir, socket), lockstep=lockstep)
+    asyncio.run(service.run())
+    return 0
