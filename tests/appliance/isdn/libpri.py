@@ -24,6 +24,9 @@ from drivers.clock import ManualClock
 __all__ = ["LibpriSession", "PeerEvent"]
 
 
+_TEXT_KEYS = {"called", "calling", "digits", "text"}
+
+
 class PeerEvent(dict):
     """``event ring id=3 channel=1 ...`` as {"event": "ring", "id": 3, ...}."""
 
@@ -33,7 +36,8 @@ class PeerEvent(dict):
         event = cls(event=words[1])
         for word in words[2:]:
             key, _, value = word.partition("=")
-            event[key] = int(value) if value.lstrip("-").isdigit() else value
+            numeric = key not in _TEXT_KEYS and value.lstrip("-").isdigit()
+            event[key] = int(value) if numeric else value
         return event
 
 
