@@ -122,7 +122,7 @@ def run_run(args) -> int:
     try:
         with _driver_errors():
             farend.bind()
-    except QboxError:
+    except BaseException:
         farend.stop()
         raise
     summary = ", ".join(f"{s.number} ({s.type})" for s in spans)

@@ -54,6 +54,7 @@ _MAX_FRAME = 1024                    # longer than any LAPD frame (N201 = 260)
 _INBOX_FRAMES = 1000                 # what the far end keeps unread before dropping the oldest
 _INBOX_BLOCKS = 50                   # one second of media
 _OUTBOX_BLOCKS = 500                 # ten seconds queued toward the near end
+_MAX_SOCKET_PATH = 107                # sun_path is 108 bytes with its NUL
 _EVENT_BACKLOG = 10_000                # events kept for a near end that is not reading
 _ALARM_STATES = Alarm.RED | Alarm.BLUE | Alarm.YELLOW | Alarm.LOOPBACK | Alarm.RECOVER | Alarm.NOTOPEN
 
@@ -284,14 +285,14 @@ class FarEnd:
 
     def start(self) -> "FarEnd":
         """Bind the sockets and serve them on a background thread."""
-        self.bind()
+        self._bind_or_close()
         self._thread = threading.Thread(target=self._serve, name=f"qbox-sim:{self.directory}", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Bind the sockets and serve them in this thread until :meth:`stop`."""
-        self.bind()
+        self._bind_or_close()
         try:
             self._serve()
         finally:
@@ -307,6 +308,13 @@ class FarEnd:
         if not self._serving:
             self._close_all()
             self._close_wake()
+
+    def _bind_or_close(self) -> None:
+        try:
+            self.bind()
+        except BaseException:
+            self.stop()
+            raise
 
     def __enter__(self) -> "FarEnd":
         return self.start()
@@ -531,6 +539,10 @@ class FarEnd:
                               lambda s, n=number: self._accept_data(s, "dchan", n)))
             listeners.append((wire.media_socket(self.directory, number),
                               lambda s, n=number: self._accept_data(s, "media", n)))
+        longest = max((path for path, _ in listeners), key=lambda p: len(os.fsencode(p)))
+        if len(os.fsencode(longest)) > _MAX_SOCKET_PATH:
+            raise dahdi_error(errno.ENAMETOOLONG, f"{longest}: longer than the {_MAX_SOCKET_PATH} bytes a Unix "
+                                                  f"socket path may have; use a shorter directory")
         for path, on_ready in listeners:
             _remove_stale_socket(path)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -378,3 +378,10 @@ def test_the_near_end_learns_when_the_simulator_goes(sim_dir):
     dchan.close()
     near.close()
     assert sorted(p.name for p in far.directory.iterdir()) == []   # sockets removed
+
+
+def test_socket_paths_too_long_for_unix_are_refused_clearly(tmp_path):
+    deep = tmp_path / ("d" * 100)
+    with pytest.raises(DahdiError) as info:
+        FarEnd(deep, SPANS).start()
+    assert info.value.errno == errno.ENAMETOOLONG and "use a shorter directory" in str(info.value)
