@@ -111,7 +111,7 @@ class Service:
                                      ivr.language if ivr else "en", law=self.law)
         hold = g711.encode(render(config.dahdi.defaultzone if config.dahdi.defaultzone in ("cn", "us") else "itu",
                                   "ringback", 6000), self.law)
-        interfaces = {a.id: agent_interface(a, config) for a in config.agents}
+        interfaces = {a.id: agent_interface(a, config, a.interface) for a in config.agents}
         hooks = ThreadedHookRunner(ivr.hooks, loop) if ivr and ivr.hooks else None
         recording = Recording(config.recording.directory, frozenset(config.recording.queues))
         self.calls = CallManager(config, self.clock, self.media, self.acd, self.cdrs, self.bus, self.prompts,

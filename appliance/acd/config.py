@@ -25,6 +25,7 @@ Example (YAML)::
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Optional
@@ -55,6 +56,8 @@ _EMPTY_WORDS = {
                        "strict": ("penalty", "paused", "invalid", "unavailable"), "loose": ("penalty", "invalid")},
 }
 _EXIT_KEYS = set("0123456789*#")
+#: an agent's interface: extension NUMBER on agent span N, written "spanN/NUMBER"
+AGENT_INTERFACE = re.compile(r"^span(?P<span>\d+)/(?P<number>[0-9*#]{1,32})$")
 
 
 def parse_empty_conditions(option: str, value: str) -> frozenset[str]:
@@ -212,6 +215,7 @@ class AgentConfig:
     id: str
     name: str = ""
     membername: str = ""
+    interface: str = ""        # where the service rings the agent: "span3/8001" (default: the id on the first agent span)
     wrapuptime: Optional[float] = field(default=None, metadata={"min": 0})
     queues: tuple[Membership, ...] = ()
 
@@ -220,6 +224,8 @@ class AgentConfig:
             raise BadInput(f"agent id {self.id!r} must be non-empty and contain no '|'")
         if self.wrapuptime is not None and self.wrapuptime < 0:
             raise BadInput(f"agent {self.id!r}: wrapuptime must not be negative")
+        if self.interface and not AGENT_INTERFACE.match(self.interface):
+            raise BadInput(f"agent {self.id!r}: interface {self.interface!r} is not like 'span3/8001'")
 
     @property
     def log_name(self) -> str:

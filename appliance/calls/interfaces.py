@@ -6,16 +6,13 @@ agent's id is dialled on the box's first agent span.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from appliance.acd.config import AgentConfig
+from appliance.acd.config import AGENT_INTERFACE, AgentConfig
 from appliance.config.schema import BoxConfig
 from appliance.errors import BadInput
 
 __all__ = ["AgentInterface", "agent_interface"]
-
-_SPAN_NUMBER = re.compile(r"^span(?P<span>\d+)/(?P<number>[0-9*#]{1,32})$")
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,7 @@ def agent_interface(agent: AgentConfig, config: BoxConfig, interface: str = "") 
         if not agent_spans:
             raise BadInput(f"agent {agent.id!r}: the box has no agent span to ring agents on")
         return AgentInterface(agent_spans[0], agent.id)
-    match = _SPAN_NUMBER.match(interface)
+    match = AGENT_INTERFACE.match(interface)
     if match is None:
         raise BadInput(f"agent {agent.id!r}: interface {interface!r} is not like 'span3/8001'")
     span = int(match["span"])

@@ -259,6 +259,9 @@ class BoxConfig:
             if agent.id in agents:
                 yield ("agents", i, "id"), f"agent {agent.id!r} is defined twice"
             agents.add(agent.id)
+            span = agent.interface.partition("/")[0].removeprefix("span")
+            if agent.interface and int(span) not in {s.number for s in self.agent_spans}:
+                yield ("agents", i, "interface"), f"span {span} is not an agent span (role: agent)"
             seen: set[str] = set()
             for j, member in enumerate(agent.queues):
                 if member.queue not in queues:
