@@ -114,8 +114,6 @@ def run_run(args) -> int:
         if value is not None and not 0 <= value <= 3600:
             raise BadInput(f"--{name} {value:g}: expected 0 to 3600 seconds")
     directory = Path(args.dir or directory_for(config)).resolve()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     spans, ports = simulated_spans(config), simulated_ports(config)
     farend = FarEnd(directory, spans, ports, clock=ManualClock() if args.manual_clock else None,
                     timing=LineTiming.scaled(debounce=args.debounce, settle=args.settle))
@@ -125,6 +123,8 @@ def run_run(args) -> int:
     except BaseException:
         farend.stop()
         raise
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     summary = ", ".join(f"{s.number} ({s.type})" for s in spans)
     if ports:
         summary += f", {len(ports)} FXS ports as span {farend.analog_span}"

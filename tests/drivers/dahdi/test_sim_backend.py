@@ -16,7 +16,7 @@ import pytest
 from cython_ext import g711
 from drivers.clock import ManualClock
 from drivers.dahdi import DahdiError, EventType, HookOp, open_backend
-from drivers.dahdi.interface import Alarm, Backend, ChannelEvent
+from drivers.dahdi.interface import Backend, ChannelEvent
 from drivers.dahdi.sim import FarEnd, LineTiming, PortSpec, SpanSpec, wire
 
 TIMING = LineTiming(los_debounce=1.0, ais_debounce=1.0, rai_debounce=0.5, settle=2.0)
