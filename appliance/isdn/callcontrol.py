@@ -305,7 +305,9 @@ class CallControl:
                 counters["l3_mandatory_problem"] += 1
                 self._reply(msg, ReleaseComplete, [self._cause(*incoming.problem)])
                 return
-            self._incoming_setup(msg, incoming)
+            call = self._incoming_setup(msg, incoming)
+            if call is not None and incoming.report and call.state != S.NULL:
+                self._send_status(call, *incoming.report)
             return
         counters["l3_unknown_callref"] += 1
         if mt == MT_RELEASE_COMPLETE:
@@ -640,7 +642,7 @@ class CallControl:
 
     # ==== handlers shared by both sides =================================================
 
-    def _incoming_setup(self, msg: Record, incoming: Incoming) -> None:
+    def _incoming_setup(self, msg: Record, incoming: Incoming) -> Call | None:
         """A SETUP for a new call reference: pick the B-channel, then offer the call."""
         bearer = incoming.get(BearerCapability)
         if bearer.transfer_capability not in _SPEECH_CAPABILITIES:
@@ -695,6 +697,7 @@ class CallControl:
         self.calls[(call.callref, False)] = call
         self._enter(call, self.S_IN_SETUP)
         self.emit(CallEvent("setup", call))
+        return call
 
     def _glare_loser(self, channel: int, exclusive: bool) -> Call | None:
         """Our own unconfirmed outgoing call holding ``channel`` that must give it up."""
