@@ -47,10 +47,11 @@ def register(subparsers) -> None:
                      help="line time moves only with `qbox sim advance` (for tests)")
     run.set_defaults(func=run_run)
 
-    fault = commands.add_parser("fault", help="inject a line fault: los|ais|rai|loop|ber[:RATE]|slip[:RATE]|clear")
+    fault = commands.add_parser("fault",
+                                help="inject a line fault: los|lof|ais|rai|loop|ber[:RATE]|slip[:RATE]|clear")
     fault.add_argument("span", type=int, metavar="SPAN")
     fault.add_argument("fault", metavar="FAULT",
-                       help="los, ais, rai, loop, ber[:RATE] (default 1e-5), slip[:PER_SECOND], clear")
+                       help="los, lof, ais, rai, loop, ber[:RATE] (default 1e-5), slip[:PER_SECOND], clear")
     _add_dir(fault)
     add_json_flag(fault)
     fault.set_defaults(func=run_fault)

@@ -5,6 +5,7 @@ faults; the near end sees them the way a DAHDI card does (wct4xxp's alarm logic)
 
 - ``los`` (loss of signal toward the near end): near end RED after the LOS
   debounce; the near end then sends RAI, so the far end shows YELLOW.
+- ``lof`` (a signal, but no frame alignment in it): the same alarms as ``los``.
 - ``ais`` (the far end sends all ones): near end BLUE after the AIS debounce.
 - ``rai`` (the far end signals it lost us): near end YELLOW, far end RED.
 - ``loop`` (the far end loops the line up): near end LOOP; the far end receives
@@ -38,6 +39,7 @@ __all__ = ["FaultKind", "Fault", "parse_fault", "SpanLine"]
 
 class FaultKind(str, enum.Enum):
     LOS = "los"
+    LOF = "lof"
     AIS = "ais"
     RAI = "rai"
     LOOP = "loop"
@@ -47,6 +49,9 @@ class FaultKind(str, enum.Enum):
 
 
 _DEFAULT_RATE = {FaultKind.BER: 1e-5, FaultKind.SLIP: 0.1}
+# The alarm each line condition raises at the near end once its debounce has passed.
+_RAISES = {FaultKind.LOS: Alarm.RED, FaultKind.LOF: Alarm.RED, FaultKind.AIS: Alarm.BLUE,
+           FaultKind.RAI: Alarm.YELLOW}
 
 
 @dataclass(frozen=True)
@@ -128,14 +133,10 @@ class SpanLine:
         else:
             if fault.kind not in self.faults:
                 self._onset[fault.kind] = onset = next(self._injections)
-                debounce = {
-                    FaultKind.LOS: (self.timing.los_debounce, Alarm.RED),
-                    FaultKind.AIS: (self.timing.ais_debounce, Alarm.BLUE),
-                    FaultKind.RAI: (self.timing.rai_debounce, Alarm.YELLOW),
-                }.get(fault.kind)
-                if debounce is not None:
-                    delay, bit = debounce
-                    self.clock.call_later(delay, self._detect, bit, fault.kind, onset)
+                if fault.kind in _RAISES:
+                    delay = {Alarm.RED: self.timing.los_debounce, Alarm.BLUE: self.timing.ais_debounce,
+                             Alarm.YELLOW: self.timing.rai_debounce}[_RAISES[fault.kind]]
+                    self.clock.call_later(delay, self._detect, _RAISES[fault.kind], fault.kind, onset)
             self.faults[fault.kind] = fault
         self._update()
 
@@ -152,8 +153,8 @@ class SpanLine:
 
     @property
     def reaches_near(self) -> bool:
-        """Whether the far end's signal gets to the near end (no LOS, no AIS)."""
-        return FaultKind.LOS not in self.faults and FaultKind.AIS not in self.faults
+        """Whether the far end's signal gets to the near end (no LOS, LOF or AIS)."""
+        return not self.faults.keys() & {FaultKind.LOS, FaultKind.LOF, FaultKind.AIS}
 
     @property
     def reaches_far(self) -> bool:
@@ -196,8 +197,7 @@ class SpanLine:
             self._update()
 
     def _still_has(self, bit: Alarm) -> bool:
-        kind = {Alarm.RED: FaultKind.LOS, Alarm.BLUE: FaultKind.AIS, Alarm.YELLOW: FaultKind.RAI}[bit]
-        return kind in self.faults
+        return any(kind in self.faults for kind, raised in _RAISES.items() if raised == bit)
 
     def _begin_settle(self) -> None:
         self._settle_until = self.clock.now() + self.timing.settle

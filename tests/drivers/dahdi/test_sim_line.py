@@ -25,6 +25,7 @@ def make_line(spec: SpanSpec = E1, *, started: bool = True):
 
 @pytest.mark.parametrize("text, expected", [
     ("los", Fault(FaultKind.LOS)),
+    ("lof", Fault(FaultKind.LOF)),
     ("AIS", Fault(FaultKind.AIS)),
     (" rai ", Fault(FaultKind.RAI)),
     ("loop", Fault(FaultKind.LOOP)),
@@ -83,6 +84,14 @@ def test_loss_of_signal_red_near_yellow_far_then_recovering():
     clock.advance(TIMING.settle)
     assert line.near_alarms == Alarm.NONE and line.far_alarms == Alarm.NONE
     assert changes == [(Alarm.NONE, Alarm.RED), (Alarm.RED, Alarm.RECOVER), (Alarm.RECOVER, Alarm.NONE)]
+
+
+def test_loss_of_frame_alignment_is_red():
+    line, clock, _ = make_line()
+    line.inject(parse_fault("lof"))
+    assert not line.reaches_near
+    clock.advance(TIMING.los_debounce)
+    assert line.near_alarms == Alarm.RED and line.far_alarms == Alarm.YELLOW
 
 
 def test_ais_is_blue():
