@@ -133,7 +133,8 @@ class ServiceApi:
         status = self.service.acd.agent_status(agent_id)
         name = next((a.name for a in self.service.config.agents if a.id == agent_id), "")
         return {"id": status.id, "name": name, "state": status.state, "reason": status.reason,
-                "queues": sorted(status.queues), "calls": status.calls, "call": status.caller}
+                "queues": sorted(status.queues), "calls": status.calls, "call": status.caller,
+                "paused_in": sorted(q for q, member in status.queues.items() if member["paused"])}
 
     # -- agent control ------------------------------------------------------------------
     def _agent_id(self, args: dict) -> str:
