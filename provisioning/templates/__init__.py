@@ -1,0 +1,1 @@
+"""Templates of the files provisioning writes on a box (string.Template syntax)."""
