@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 APT_RUN := build-essential python3-dev python3-venv libasound2-dev alsa-utils espeak-ng sox
 APT_TEST := openssh-server tshark libpri-dev libspandsp-dev dahdi-dkms dahdi socat multimon-ng \
             iproute2 procps
+# The provisioning tests' boxes run qbox on Debian's Python with Debian's libraries, as the image does.
+APT_TEST += python3-yaml python3-serial python3-pyudev python3-alsaaudio python3-scapy
 
 PYX := $(wildcard cython_ext/*.pyx cython_ext/*.pxd)
 
