@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from drivers.dahdi.interface import Channel, ChannelEvent, DahdiError, DChannel, HookOp, Mode, SpanMedia
-from drivers.dahdi.real.chanfile import SILENCE, ChannelFile
+from drivers.dahdi.real.chanfile import SILENCE, ChannelFile, ChannelStats
 
 __all__ = ["RealSpanMedia", "RealDChannel", "RealChannel", "HDLC_BUFSIZE", "HDLC_NUMBUFS", "FCS_LEN"]
 
@@ -91,7 +91,7 @@ class RealDChannel(DChannel):
         file.set_buffers(HDLC_NUMBUFS, HDLC_BUFSIZE)
 
     @property
-    def stats(self):
+    def stats(self) -> ChannelStats:
         return self._file.stats
 
     def fileno(self) -> int:
@@ -131,7 +131,7 @@ class RealChannel(Channel):
         self._block_bytes = blocksize * len(SILENCE[mode])
 
     @property
-    def stats(self):
+    def stats(self) -> ChannelStats:
         return self._file.stats
 
     def fileno(self) -> int:
