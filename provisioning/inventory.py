@@ -90,45 +90,42 @@ class SshDefaults:
     connect_timeout: float = field(default=10.0, metadata={"min": 0.1, "max": 300})
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Level:
+    """What every level (the file, a region, a branch, a box) may set for the boxes below."""
+
+    config_file: str | None = None
+    vars: Vars = field(default_factory=Vars)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
-class BoxEntry:
+class BoxEntry(_Level):
     host: str
     role: Literal["primary", "standby"] = "primary"
     pair: str | None = None
     port: int | None = field(default=None, metadata={"min": 1, "max": 65535})
     user: str | None = None
     key: str | None = None
-    config_file: str | None = None
-    vars: Vars = field(default_factory=Vars)
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class BranchEntry:
+class BranchEntry(_Level):
     boxes: dict[str, BoxEntry]
-    config_file: str | None = None
-    vars: Vars = field(default_factory=Vars)
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class RegionEntry:
+class RegionEntry(_Level):
     branches: dict[str, BranchEntry]
-    config_file: str | None = None
-    vars: Vars = field(default_factory=Vars)
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class InventoryDocument:
+class InventoryDocument(_Level):
     """The schema of the whole file (validated by :func:`appliance.config.validate.build`)."""
 
     known_hosts: str
     regions: dict[str, RegionEntry]
     ssh: SshDefaults = field(default_factory=SshDefaults)
-    config_file: str | None = None
-    vars: Vars = field(default_factory=Vars)
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 _VAR_DEFAULTS = Vars(python="/usr/bin/python3", root="/", sound="alsa://0", tower_usb="191a:8003",
