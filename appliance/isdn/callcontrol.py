@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from appliance.isdn.call import Call, CallEvent, CallState, CallStateError, CallTimers
 from appliance.isdn.channels import ChannelPool
 from appliance.isdn.codec import DecodeError, IESpec, Record, decode_message, encode_ie, encode_message, ie
+from appliance.isdn import q931
 from appliance.isdn.q931 import (
     PD_Q931, BearerCapability, CallingPartyNumber, CalledPartyNumber, CallState as CallStateIE,
     Cause, ChannelIdentification, CodesetTracker, Display, DisplayWithType, Facility, Facility_,
@@ -247,20 +248,21 @@ class CallControl:
         except DecodeError:
             counters["l3_too_short"] += 1          # 5.8.2: ignore
             return
-        if msg.protocol_discriminator != PD_Q931:
+        values = msg.values
+        if values["protocol_discriminator"] != PD_Q931:
             counters["l3_bad_protocol"] += 1       # 5.8.1: ignore
             return
-        callref_len = msg.callref_len
+        callref_len = values["callref_len"]
         if callref_len not in (1, 2):
             counters["l3_bad_callref"] += 1        # 5.8.3.1: dummy or invalid format: ignore
             return
-        callref = msg.callref
+        callref = values["callref"]
         if callref == 0:
             self._global(msg)
             return
-        ours = msg.callref_flag == 1               # flag 1: sent to the originating side
+        ours = values["callref_flag"] == 1         # flag 1: sent to the originating side
         call = self.calls.get((callref, ours))
-        mt = msg.message_type
+        mt = values["message_type"]
         if call is None:
             self._unknown_callref(msg, ours)
             return
@@ -337,23 +339,23 @@ class CallControl:
         problem: tuple[int, bytes] | None = None
         last = -1
         codesets = CodesetTracker()
-        for rec in msg.ies:
+        for rec in msg.values["ies"]:
             cls = rec.cls
             codeset = codesets.current
             if cls is Shift:
                 codesets.passed(True, rec.non_locking, rec.codeset)
                 continue
             codesets.passed(False)
-            if issubclass(cls, SingleOctetIE):
+            if cls in _SINGLE_OCTET:
                 if cls is UnknownSingleOctetIE:
                     counters["l3_ie_unrecognized"] += 1
-                    unrecognized.append(rec.id)
+                    unrecognized.append(rec.values["id"])
                 else:
                     found.setdefault(cls, rec)
                 continue
             if codeset != 0:
                 continue                            # national elements: not ours to judge
-            ident = rec.id
+            ident = rec.values["id"]
             if ident < last:
                 counters["l3_ie_out_of_sequence"] += 1   # 5.8.5.1: treat as unrecognized
                 unrecognized.append(ident)
@@ -1001,6 +1003,8 @@ def _contents_ok(rec: Record) -> bool:
 
 
 _VALID_CALL_STATES = frozenset(int(s) for s in CallState)
+_SINGLE_OCTET = frozenset(c for c in vars(q931).values()
+                          if isinstance(c, type) and issubclass(c, SingleOctetIE))
 
 
 def _compatible(ours: int, peer: int) -> bool:
