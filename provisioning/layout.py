@@ -12,7 +12,8 @@ import posixpath
 from dataclasses import dataclass
 
 __all__ = ["Layout", "CONFIG", "SYSTEM_CONF", "UNIT", "ASOUND", "UDEV_RULES", "RELEASES",
-           "CURRENT", "WHEELS", "STATE_DIR", "STATE_FILE", "STORE", "STORE_DB", "DIRECTORIES"]
+           "CURRENT", "WHEELS", "STATE_DIR", "STATE_FILE", "STORE", "STORE_DB", "CONTROL_SOCKET",
+           "DIRECTORIES"]
 
 CONFIG = "/etc/qbox/qbox.yaml"
 SYSTEM_CONF = "/etc/dahdi/system.conf"
@@ -26,6 +27,7 @@ STATE_DIR = "/var/lib/qbox/provision"
 STATE_FILE = STATE_DIR + "/state.json"   # generations: which release and files are active
 STORE = STATE_DIR + "/files"             # every managed file version, by sha256
 STORE_DB = "/var/lib/qbox/qbox.db"       # the service's SQLite store (alarms, CDRs)
+CONTROL_SOCKET = "/run/qbox/control.sock"  # the running service's control API
 
 #: Directories bootstrap creates: (path, owned by the qbox user).
 DIRECTORIES: tuple[tuple[str, bool], ...] = (

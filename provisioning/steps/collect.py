@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from provisioning.boxcli import NOT_AVAILABLE, not_available
-from provisioning.layout import ASOUND, CONFIG, STATE_FILE, STORE_DB, SYSTEM_CONF, UDEV_RULES, UNIT, Layout
+from provisioning.layout import ASOUND, CONFIG, CONTROL_SOCKET, STATE_FILE, STORE_DB, SYSTEM_CONF, UDEV_RULES, UNIT, Layout
 from provisioning.steps import FAILED, OK, HostContext, StepFailed, StepResult
 
 __all__ = ["NAME", "run"]
@@ -25,20 +25,20 @@ _COPIED = (CONFIG, SYSTEM_CONF, UNIT, ASOUND, UDEV_RULES, STATE_FILE)
 def _qbox_items(ctx: HostContext, workdir: str) -> list[tuple[str, list[str]]]:
     """(file in the bundle, qbox arguments) for each view of the service."""
     layout = Layout(ctx.box.root)
-    config, db = layout.at(CONFIG), layout.at(STORE_DB)
+    config, db, socket = layout.at(CONFIG), layout.at(STORE_DB), layout.at(CONTROL_SOCKET)
     seconds = str(ctx.options.get("capture_seconds") or 5)
     items = [
         ("version.json", ["version", "--json"]),
         ("config-check.json", ["config", "check", "--json", config]),
-        ("status.json", ["status", "--json"]),
+        ("status.json", ["status", "--socket", socket, "--json"]),
         ("alarms.json", ["alarms", "--db", db, "--all", "--json"]),
         ("spans.json", ["span", "list", "--config", config, "--json"]),
         ("cdr.json", ["cdr", "export", "--db", db, "--since", "1d", "--last", "200", "--format", "json"]),
     ]
     for span in ctx.box.config.trunk_spans:
         pcap = f"dchannel-span{span.number}.pcap"
-        items.append((pcap, ["capture", "dchan", str(span.number), "-o", f"{workdir}/{pcap}",
-                             "--duration", seconds]))
+        items.append((pcap, ["capture", "dchan", str(span.number), "-o", f"{workdir}/{pcap}", "--duration",
+                             seconds, "--socket", socket, "--device", ctx.box.config.dahdi.device]))
     return items
 
 
