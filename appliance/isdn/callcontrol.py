@@ -21,16 +21,15 @@ from collections.abc import Callable, Iterable
 
 from appliance.isdn.call import Call, CallEvent, CallState, CallStateError, CallTimers
 from appliance.isdn.channels import ChannelPool
-from appliance.isdn.codec import DecodeError, IESpec, Record, decode_message, encode_ie, encode_message, ie
 from appliance.isdn import q931
+from appliance.isdn.codec import DecodeError, IESpec, Record, decode_message, encode_message, ie
 from appliance.isdn.q931 import (
     PD_Q931, BearerCapability, CallingPartyNumber, CalledPartyNumber, CallState as CallStateIE,
     Cause, ChannelIdentification, CodesetTracker, Display, DisplayWithType, Facility, Facility_,
     InformationElement, KeypadFacility, ProgressIndicator, Q931, RestartIndicator, SendingComplete,
     Shift, SingleOctetIE, UnknownIE, UnknownSingleOctetIE,
-    Alerting, CallProceeding, Connect, ConnectAcknowledge, Disconnect, Information, Notify,
-    Progress, Release, ReleaseComplete, Restart, RestartAcknowledge, Setup, SetupAcknowledge,
-    Status, StatusEnquiry,
+    Alerting, CallProceeding, ConnectAcknowledge, Disconnect, Information, Progress, Release,
+    ReleaseComplete, Restart, RestartAcknowledge, Setup, SetupAcknowledge, Status, StatusEnquiry,
 )
 from appliance.isdn.timers import Timer
 from appliance.isdn.variants import SwitchVariant

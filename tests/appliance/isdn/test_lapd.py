@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from appliance.isdn import codec, q921
+from appliance.isdn import q921
 from appliance.isdn.call import CallState
 from appliance.isdn.lapd import DataLink, LinkParameters, LinkState
 from appliance.isdn.q921 import DISC, DM, FRMR, LAPD, SABME, UA, LAPDInformation, LAPDSupervisory
