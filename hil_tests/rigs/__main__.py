@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="real seconds to wait for the service to take up the spans (default 60)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="S",
                         help="seconds a span shows RECOVERING after it comes up (DAHDI: 5; default 0)")
+    parser.add_argument("--pcap", metavar="DIR", help="capture each span's D-channel as DIR/spanN.pcap")
     parser.add_argument("--report", metavar="FILE", help="write the report here (default: stdout)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return parser
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m hil_tests.rigs: {exc}", file=sys.stderr)
         return 2
     rig = TrafficRig(farend, config, profile, lockstep=args.lockstep, control_socket=args.control,
-                     max_calls=args.calls)
+                     max_calls=args.calls, capture_dir=args.pcap)
     rig.install_signal_handlers()
     try:
         report = rig.run(args.duration, drain=args.drain, wait=args.wait)

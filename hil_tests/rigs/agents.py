@@ -90,12 +90,13 @@ class AgentBot:
         self.on_answer = on_answer
         self.control = control
         self.tally = AgentTally()
-        self.state = "idle"          # ringing, talking, clearing, break
+        self.state = "idle"          # ringing, talking, break
         self.call: Call | None = None
         self.span: int | None = None
         self.line: Line | None = None
         self._timer: TimerHandle | None = None
         self._break_timer: TimerHandle | None = None
+        self._since = 0.0                # when the call it holds was offered
 
     @property
     def busy(self) -> bool:
@@ -106,12 +107,15 @@ class AgentBot:
         stack = self.exchange.stack(span)
         if self.busy:
             self.tally.extra["busy_rejects"] += 1
+            log.warning("event=agent_busy agent=%s state=%s held_call=%s held_since=%.2f caller=%s",
+                        self.name, self.state, self.call.state_name, self._since, call.calling)
             stack.release(call, USER_BUSY)   # a second call to a busy phone
             return
         if self.state == "break":
             self.tally.extra["rung_on_break"] += 1
         self.exchange.attach(call, self)
         self.call, self.span = call, span
+        self._since = self.exchange.now()
         self.state = "ringing"
         self.tally.rings += 1
         stack.alert(call)
@@ -122,30 +126,31 @@ class AgentBot:
         self._timer = self.exchange.clock.call_later(self.profile.scaled(self.rng.uniform(low, high)), self._answer)
 
     def hang_up(self) -> None:
-        self._cancel()
-        if self.call is None or self.state in ("clearing",):
+        """Put the handset down: DISCONNECT, and the phone is free for the next call at once."""
+        call, span = self.call, self.span
+        if call is None:
             return
-        self.state = "clearing"
-        self._quiet()
+        self._done_with_call()
         try:
-            self.exchange.stack(self.span).disconnect(self.call)
+            self.exchange.stack(span).disconnect(call)
         except CallStateError:
             self.tally.extra["hangup_refused"] += 1
 
     def on_call_event(self, event: CallEvent) -> None:
-        if event.kind == "disconnect":
-            self._cancel()
-            self._quiet()
-            self.state = "clearing"
-        elif event.kind == "released":
-            self._cancel()
-            self._quiet()
-            if self.line is not None:
-                self.exchange.drop_line(self.line)
-                self.line = None
-            self.call = self.span = None
-            self.state = "idle"
-            self._maybe_break()
+        # Only the call in hand matters: one the agent has put down is clearing on its
+        # own, and the service may ring the phone again before it has (as a PBX would).
+        if event.call is self.call and event.kind in ("disconnect", "released"):
+            self._done_with_call()
+
+    def _done_with_call(self) -> None:
+        self._cancel()
+        if self.line is not None:
+            self.line.stop()
+            self.exchange.drop_line(self.line)
+            self.line = None
+        self.call = self.span = None
+        self.state = "idle"
+        self._maybe_break()
 
     def _answer(self) -> None:
         self._timer = None
@@ -159,10 +164,6 @@ class AgentBot:
         handling, agent_clears = self.on_answer(self, self.call)
         if agent_clears:
             self._timer = self.exchange.clock.call_later(handling, self.hang_up)
-
-    def _quiet(self) -> None:
-        if self.line is not None:
-            self.line.stop()
 
     def _maybe_break(self) -> None:
         if self.control is None or self.state == "break" or self.rng.random() >= self.profile.break_fraction:

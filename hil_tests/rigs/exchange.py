@@ -26,10 +26,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from appliance.config import BoxConfig, SpanConfig
 from appliance.isdn.call import Call, CallEvent
+from appliance.isdn.pcap import PcapWriter
 from appliance.isdn.stack import Stack
 from appliance.isdn.variants import VARIANTS
 from drivers.clock import ManualClock
@@ -134,12 +136,13 @@ class Exchange:
 
     ``on_setup(span, call)`` is told of each call the service places (the SETUP's
     called and calling numbers are on ``call``); it must give the call a handler
-    with :meth:`attach` or clear it.
+    with :meth:`attach` or clear it.  ``capture_dir``, if given, receives each span's
+    D-channel as ``spanN.pcap`` (LINUX_LAPD: ``tshark -r`` dissects it down to Q.931).
     """
 
     def __init__(self, farend: FarEnd, config: BoxConfig, *, on_setup: Callable[[int, Call], None],
                  lockstep: bool = False, clock: ManualClock | None = None, strict: bool = False,
-                 stall_timeout: float = _STALL_TIMEOUT) -> None:
+                 stall_timeout: float = _STALL_TIMEOUT, capture_dir: str | Path | None = None) -> None:
         if lockstep and farend.realtime:
             raise ValueError("lock-step needs a far end on a manual clock (FarEnd(..., clock=ManualClock()))")
         self.farend = farend
@@ -152,13 +155,20 @@ class Exchange:
         self._events: deque[tuple[int, CallEvent]] = deque()
         self._origin = time.monotonic() - self.clock.now()
         self._sides: dict[int, _Side] = {}
+        self._captures: list[PcapWriter] = []
+        if capture_dir is not None:
+            Path(capture_dir).mkdir(parents=True, exist_ok=True)
         for span in config.spans:
             role = "network" if span.signalling == "pri_cpe" else "user"
             far = farend.span(span.number)
+            capture = None
+            if capture_dir is not None:
+                capture = PcapWriter(Path(capture_dir) / f"span{span.number}.pcap", we_network=role == "network")
+                self._captures.append(capture)
             stack = Stack(role, far.send_frame, self.clock,
                           on_event=lambda event, n=span.number: self._events.append((n, event)),
                           variant=_variant(span), span_type=span.type.upper(), strict=strict,
-                          name=f"far-span{span.number}")
+                          capture=capture, name=f"far-span{span.number}")
             self._sides[span.number] = _Side(span, far, stack, far.spec.law, span.bchannel_positions,
                                              far.idle * len(span.bchannel_positions))
 
@@ -266,6 +276,8 @@ class Exchange:
     def close(self) -> None:
         for side in self._sides.values():
             side.stack.close()
+        for capture in self._captures:
+            capture.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -49,11 +49,12 @@ class TrafficRig:
 
     def __init__(self, farend: FarEnd, config: BoxConfig, profile: TrafficProfile = TrafficProfile(), *,
                  lockstep: bool = False, control_socket: str | Path | None = None,
-                 max_calls: int | None = None, strict: bool = False) -> None:
+                 max_calls: int | None = None, strict: bool = False, capture_dir: str | Path | None = None) -> None:
         self.profile = profile
         self.config = config
         self.max_calls = max_calls
-        self.exchange = Exchange(farend, config, on_setup=self._agent_setup, lockstep=lockstep, strict=strict)
+        self.exchange = Exchange(farend, config, on_setup=self._agent_setup, lockstep=lockstep, strict=strict,
+                                 capture_dir=capture_dir)
         self.clock = self.exchange.clock
         self.mode = "lockstep" if lockstep else "realtime"
         self._arrival_rng = random.Random(f"{profile.seed}:arrivals")

@@ -25,7 +25,8 @@ def test_the_rig_process_serves_the_spans_and_writes_its_report(simdir):
     process = subprocess.Popen(
         rig_command("--config", str(config_path), "--dir", str(simdir), "--lockstep", "--duration", "30",
                     "--calls", "4", "--peak", "60", "--handling", "5", "--patience", "1000", "--seed", "5",
-                    "--script", "1", "--report", str(report_path), "--log-level", "warning"),
+                    "--script", "1", "--report", str(report_path), "--pcap", str(simdir.parent / "pcap"),
+                    "--log-level", "warning"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -45,6 +46,11 @@ def test_the_rig_process_serves_the_spans_and_writes_its_report(simdir):
     assert report["digits_pressed"] == 4 == service.counters["digits_detected"]
     assert [c["script"] for c in report["calls"]] == [["1"]] * 4
     assert list(simdir.iterdir()) == []                 # the far end took its sockets away
+    # the exchange's side of the trunk D-channel, as tshark dissects it: one SETUP per caller
+    setups = subprocess.run(["tshark", "-r", str(simdir.parent / "pcap" / "span1.pcap"), "-Y", "q931.message_type == 0x05",
+                             "-T", "fields", "-e", "q931.calling_party_number.digits"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    assert setups == [c["number"] for c in report["calls"]]
 
 
 @pytest.mark.parametrize("args, message", [
