@@ -35,7 +35,7 @@ from appliance.isdn.timers import Timer
 from appliance.isdn.variants import SwitchVariant
 from drivers.clock import Clock
 
-__all__ = ["CallControl", "Incoming"]
+__all__ = ["CallControl", "Incoming", "states"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,11 @@ def _order(spec: IESpec) -> tuple[int, int]:
         ident = next(f.default for f in cls.fields_desc if f.name in ("id", "ident"))
         key = _IE_ORDER.setdefault(cls, (0 if single else 1, ident))
     return key
+
+
+def states(*states: CallState) -> frozenset[int]:
+    """A set of call states, for the sides' ``ALLOWED`` tables."""
+    return frozenset(int(state) for state in states)
 
 
 class Incoming:

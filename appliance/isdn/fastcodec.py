@@ -182,6 +182,16 @@ class _Gen:
         value = self.plan.defaults.get(field)
         return repr(fallback if value is None else value)
 
+    def multi(self, op: tuple, ind: str, out: list[str], emit: Callable[[tuple, str], None]) -> None:
+        """A MultipleTypeField: the first choice whose condition holds, else the default."""
+        keyword = "if"
+        for choice, choice_cond in op[3]:
+            out.append(f"{ind}{keyword} {self.name('m', choice_cond)}(view):")
+            emit(choice, ind + "    ")
+            keyword = "elif"
+        out.append(f"{ind}else:")
+        emit(op[4], ind + "    ")
+
     # decoding
     def d_op(self, op: tuple, ind: str) -> None:
         kind, out = op[0], self.dec
@@ -227,13 +237,7 @@ class _Gen:
             out.append(f"{ind}values[{name!r}] = items")
             out.append(f"{ind}bit = e << 3")
         elif kind == _MULTI:
-            keyword = "if"
-            for choice, choice_cond in op[3]:
-                out.append(f"{ind}{keyword} {self.name('m', choice_cond)}(view):")
-                self.d_op(choice, ind + "    ")
-                keyword = "elif"
-            out.append(f"{ind}else:")
-            self.d_op(op[4], ind + "    ")
+            self.multi(op, ind, out, self.d_op)
 
     # encoding
     def e_op(self, op: tuple, ind: str) -> None:
@@ -261,13 +265,7 @@ class _Gen:
             out.append(f"{ind}acc = (acc << {size}) | (v & {(1 << size) - 1})")
             out.append(f"{ind}nbits += {size}")
         elif kind == _MULTI:
-            keyword = "if"
-            for choice, choice_cond in op[3]:
-                out.append(f"{ind}{keyword} {self.name('m', choice_cond)}(view):")
-                self.e_op(choice, ind + "    ")
-                keyword = "elif"
-            out.append(f"{ind}else:")
-            self.e_op(op[4], ind + "    ")
+            self.multi(op, ind, out, self.e_op)
         else:
             out.append(f"{ind}if nbits:")
             out.append(f"{ind}    if nbits & 7: raise ValueError('{name}: string field does not start on an octet')")

@@ -371,24 +371,9 @@ class DataLink:
     def _t200_expired(self) -> None:
         state = self.state
         if state == LinkState.AWAITING_ESTABLISHMENT:
-            if self.rc >= self.params.n200:
-                self._discard_queues()
-                self._mdl_error("G", "no answer to SABME")
-                self._enter(LinkState.TEI_ASSIGNED)
-                self.user.dl_release_indication()
-            else:
-                self.rc += 1
-                self._send_u(SABME, command=True, pf=1)
-                self.t200.start()
+            self._repeat_or_give_up(SABME, "G", self.user.dl_release_indication)
         elif state == LinkState.AWAITING_RELEASE:
-            if self.rc >= self.params.n200:
-                self._mdl_error("H", "no answer to DISC")
-                self._enter(LinkState.TEI_ASSIGNED)
-                self.user.dl_release_confirm()
-            else:
-                self.rc += 1
-                self._send_u(DISC, command=True, pf=1)
-                self.t200.start()
+            self._repeat_or_give_up(DISC, "H", self.user.dl_release_confirm)
         elif state == LinkState.MULTIPLE_FRAME_ESTABLISHED:
             self.rc = 0
             self._enquiry()
@@ -401,6 +386,19 @@ class DataLink:
             else:
                 self._enquiry()
                 self.rc += 1
+
+    def _repeat_or_give_up(self, kind, mdl_code: str, give_up) -> None:
+        """T200 ran out waiting for the answer to SABME or DISC: send it again, up to
+        N200 times, then go back to TEI-assigned and tell layer 3."""
+        if self.rc < self.params.n200:
+            self.rc += 1
+            self._send_u(kind, command=True, pf=1)
+            self.t200.start()
+            return
+        self._discard_queues()
+        self._mdl_error(mdl_code, f"no answer to {kind.__name__}")
+        self._enter(LinkState.TEI_ASSIGNED)
+        give_up()
 
     def _t203_expired(self) -> None:
         if self.state == LinkState.MULTIPLE_FRAME_ESTABLISHED:

@@ -10,17 +10,13 @@ from __future__ import annotations
 from appliance.isdn.call import Call, CallEvent, CallState
 from appliance.isdn.callcontrol import (
     MT_ALERTING, MT_CALL_PROCEEDING, MT_CONNECT, MT_CONNECT_ACKNOWLEDGE, MT_DISCONNECT,
-    MT_INFORMATION, MT_PROGRESS, MT_SETUP_ACKNOWLEDGE, CallControl,
+    MT_INFORMATION, MT_PROGRESS, MT_SETUP_ACKNOWLEDGE, CallControl, states,
 )
 from appliance.isdn.q931 import Connect
 
 __all__ = ["NetworkCallControl"]
 
 N = CallState
-
-
-def _states(*states: CallState) -> frozenset[int]:
-    return frozenset(int(s) for s in states)
 
 
 class NetworkCallControl(CallControl):
@@ -42,17 +38,17 @@ class NetworkCallControl(CallControl):
 
     # Which user-to-network message each state expects (Q.931 Annex A, network SDL).
     ALLOWED = {
-        MT_SETUP_ACKNOWLEDGE: _states(N.CALL_PRESENT),
-        MT_CALL_PROCEEDING: _states(N.CALL_PRESENT, N.OVERLAP_RECEIVING),
-        MT_ALERTING: _states(N.CALL_PRESENT, N.INCOMING_CALL_PROCEEDING, N.OVERLAP_RECEIVING),
-        MT_CONNECT: _states(N.CALL_PRESENT, N.CALL_RECEIVED, N.INCOMING_CALL_PROCEEDING,
+        MT_SETUP_ACKNOWLEDGE: states(N.CALL_PRESENT),
+        MT_CALL_PROCEEDING: states(N.CALL_PRESENT, N.OVERLAP_RECEIVING),
+        MT_ALERTING: states(N.CALL_PRESENT, N.INCOMING_CALL_PROCEEDING, N.OVERLAP_RECEIVING),
+        MT_CONNECT: states(N.CALL_PRESENT, N.CALL_RECEIVED, N.INCOMING_CALL_PROCEEDING,
                             N.OVERLAP_RECEIVING),
-        MT_CONNECT_ACKNOWLEDGE: _states(N.ACTIVE),
-        MT_PROGRESS: _states(N.CALL_RECEIVED, N.INCOMING_CALL_PROCEEDING, N.OVERLAP_RECEIVING),
-        MT_INFORMATION: _states(N.OVERLAP_SENDING, N.OUTGOING_CALL_PROCEEDING, N.CALL_DELIVERED,
+        MT_CONNECT_ACKNOWLEDGE: states(N.ACTIVE),
+        MT_PROGRESS: states(N.CALL_RECEIVED, N.INCOMING_CALL_PROCEEDING, N.OVERLAP_RECEIVING),
+        MT_INFORMATION: states(N.OVERLAP_SENDING, N.OUTGOING_CALL_PROCEEDING, N.CALL_DELIVERED,
                                 N.CALL_RECEIVED, N.INCOMING_CALL_PROCEEDING, N.ACTIVE,
                                 N.DISCONNECT_REQUEST, N.DISCONNECT_INDICATION, N.OVERLAP_RECEIVING),
-        MT_DISCONNECT: _states(N.CALL_INITIATED, N.OVERLAP_SENDING, N.OUTGOING_CALL_PROCEEDING,
+        MT_DISCONNECT: states(N.CALL_INITIATED, N.OVERLAP_SENDING, N.OUTGOING_CALL_PROCEEDING,
                                N.CALL_DELIVERED, N.CALL_PRESENT, N.CALL_RECEIVED,
                                N.INCOMING_CALL_PROCEEDING, N.ACTIVE, N.DISCONNECT_REQUEST,
                                N.DISCONNECT_INDICATION, N.RELEASE_REQUEST, N.OVERLAP_RECEIVING),
