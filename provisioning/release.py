@@ -22,6 +22,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -65,18 +66,22 @@ class ReleaseBuilder:
         self.cache_dir = cache_dir or default_cache_dir()
         self._release: Release | None = None
         self._wheel: Path | None = None
+        self._lock = threading.Lock()   # every box's thread asks; one snapshot, one build
 
     @property
     def release(self) -> Release:
-        if self._release is None:
-            self._release = self._snapshot()
-        return self._release
+        with self._lock:
+            if self._release is None:
+                self._release = self._snapshot()
+            return self._release
 
     def wheel(self) -> Path:
         """The wheel of :attr:`release`, built now unless the cache has it."""
-        if self._wheel is None:
-            self._wheel = self._build()
-        return self._wheel
+        release = self.release
+        with self._lock:
+            if self._wheel is None:
+                self._wheel = self._build(release)
+            return self._wheel
 
     def _snapshot(self) -> Release:
         if not (self.source / "pyproject.toml").is_file():
@@ -96,8 +101,7 @@ class ReleaseBuilder:
         version = match.group(1) if match else "0"
         return Release(f"{version}-{digest.hexdigest()[:12]}", version, files)
 
-    def _build(self) -> Path:
-        release = self.release
+    def _build(self, release: Release) -> Path:
         out = self.cache_dir / "wheels" / release.id
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         with open(self.cache_dir / ".lock", "w") as lock:

@@ -61,7 +61,7 @@ def run(ctx: HostContext, result: StepResult) -> None:
         packed = remote.run(f"tar -czf {shlex.quote(tarball)} -C {shlex.quote(workdir)} {shlex.quote(name)}")
         if not packed.ok:
             raise StepFailed(f"cannot pack the bundle: {packed.tail()}")
-        output = Path(ctx.options.get("output", "."))
+        output = Path(ctx.options.get("output") or ".")
         output.mkdir(parents=True, exist_ok=True)
         local = output / f"{name}.tar.gz"
         remote.download(tarball, local)
