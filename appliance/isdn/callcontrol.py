@@ -192,9 +192,11 @@ class CallControl:
 
     def _link_established(self, reset: bool) -> None:
         self._relink.stop()
+        was_up = self.link_up
         self.link_up = True
         self.link_failed = False
-        self.emit(CallEvent("link_up"))
+        if not was_up:
+            self.emit(CallEvent("link_up"))
         for call in list(self.calls.values()):
             if call.t309 is not None and call.t309.running:
                 # 5.8.9: back before T309 ran out: report our state to the peer.
@@ -216,15 +218,17 @@ class CallControl:
         self._link_lost()
         # 5.8.9: ask for the link again.  Pace the attempts by T200 so a peer that
         # refuses with DM does not make the two ends ping-pong at wire speed.
-        self._relink.start()
+        self._relink.start(self.link.params.t200 if self.link is not None else None)
 
     def _relink_now(self) -> None:
         if self.link is not None and not self.link_up and not self.link.established:
             self.link.establish()
 
     def dl_release_confirm(self) -> None:
+        was_up = self.link_up
         self.link_up = False
-        self.emit(CallEvent("link_down"))
+        if was_up:
+            self.emit(CallEvent("link_down"))
         self._link_lost()
 
     def _link_lost(self) -> None:

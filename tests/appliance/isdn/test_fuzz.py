@@ -3,9 +3,10 @@ raise, and the stacks still carry calls afterwards.
 
 Each hypothesis example draws a seed and pushes a batch of frames built from it into
 both a user-side and a network-side stack (strict mode: any exception fails the
-test).  A third of the frames are I frames that fit the receiver's sequence numbers,
-so their mutated Q.931 messages reach call control; the rest are mutated copies of a
-real call's frames, random octets and random LAPD headers.  Between batches the
+test).  Half the frames are I frames that fit the receiver's sequence numbers, so
+their Q.931 messages reach call control: mutated messages of real calls, and messages
+from scapy's fuzz() over the same q931 layer definitions.  The rest are mutated
+copies of a real call's frames, random octets and random LAPD headers.  Between batches the
 clock runs, so timers fire on whatever state the batch left.
 """
 from __future__ import annotations
@@ -14,8 +15,9 @@ import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from scapy.packet import fuzz
 
-from appliance.isdn import codec
+from appliance.isdn import codec, q931
 from appliance.isdn.backtoback import BackToBack
 from appliance.isdn.call import CallState, CallStateError
 from appliance.isdn.q921 import LAPD
@@ -57,6 +59,30 @@ def _corpus() -> tuple[list[bytes], list[bytes]]:
 CORPUS_FRAMES, CORPUS_MESSAGES = _corpus()
 
 
+def _scapy_fuzzed(count: int = 300) -> list[bytes]:
+    """Messages from scapy's own fuzz() over the q931 layer definitions: every field
+    random within its declared width, elements in random number and order."""
+    elements = [c for c in vars(q931).values()
+                if isinstance(c, type) and issubclass(c, q931.InformationElement)
+                and c not in (q931.InformationElement, q931.SingleOctetIE)]
+    state = random.getstate()
+    random.seed(20260101)               # scapy's random fields draw from the random module
+    try:
+        messages = []
+        for _ in range(count):
+            ies = [fuzz(random.choice(elements)()) for _ in range(random.randint(0, 6))]
+            message = random.choice(list(q931.MESSAGES.values()))(
+                callref=random.randrange(1, 6), callref_flag=random.randint(0, 1), ies=ies)
+            raw = bytes(fuzz(message) if random.random() < 0.2 else message)
+            messages.append(raw[:200])      # fit an I frame (N201); cutting is one more fault
+        return messages
+    finally:
+        random.setstate(state)
+
+
+SCAPY_FUZZED = _scapy_fuzzed()
+
+
 def _mutate(rnd: random.Random, data: bytes) -> bytes:
     data = bytearray(data)
     for _ in range(rnd.randint(1, 4)):
@@ -91,7 +117,9 @@ def _frame_for(rnd: random.Random, receiver) -> bytes:
         return codec.encode_i_frame(peer_command_cr, link.vr, link.vs, int(rnd.random() < 0.1), info)
     if roll < 0.4:
         return codec.encode_i_frame(peer_command_cr, link.vr, link.vs, 0, rnd.choice(CORPUS_MESSAGES))
-    if roll < 0.75:
+    if roll < 0.5:
+        return codec.encode_i_frame(peer_command_cr, link.vr, link.vs, 0, rnd.choice(SCAPY_FUZZED))
+    if roll < 0.8:
         return _mutate(rnd, rnd.choice(CORPUS_FRAMES))
     if roll < 0.9:
         return rnd.randbytes(rnd.randint(0, 40))
