@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import subprocess
 import sysconfig
@@ -82,8 +83,14 @@ def variant(base: Path, directory: Path, edits: dict[str, tuple[str, str]]) -> P
 
 @pytest.fixture(scope="session")
 def wheel_cache(tmp_path_factory, qbox_source) -> Path:
-    """The session's wheel cache, with the frozen checkout's wheel already built."""
-    cache = tmp_path_factory.mktemp("wheel-cache")
+    """The session's wheel cache, with the frozen checkout's wheel already built.
+
+    Under pytest-xdist the workers share one cache (the builder locks it), so the wheel
+    is built once per run, not once per worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        cache = tmp_path_factory.getbasetemp().parent / "qbox-wheel-cache"
+    else:
+        cache = tmp_path_factory.mktemp("wheel-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("QBOX_PROVISION_CACHE", str(cache))
         ReleaseBuilder(qbox_source, cache).wheel()

@@ -1,8 +1,4 @@
-"""``qbox provision`` against real sshd boxes on 127.0.0.1 (see conftest.py).
-
-All tests here share one xdist worker: the qbox wheel is built once per session and the
-boxes' installs dominate the cost, so running them side by side would only double it.
-"""
+"""``qbox provision`` against real sshd boxes on 127.0.0.1 (see conftest.py)."""
 from __future__ import annotations
 
 import json
@@ -13,8 +9,6 @@ import time
 import pytest
 
 from tests.provisioning.conftest import in_thread, statuses, variant
-
-pytestmark = pytest.mark.xdist_group("provisioning")
 
 ALL = ("leeds-a", "leeds-b", "bristol-1")
 
