@@ -97,8 +97,6 @@ class CallerBot:
         self._cancel_timer()
         if self.record.cleared_by is None:
             self.record.cleared_by = reason
-        if self.state != "talking" and self.record.outcome == "unfinished":
-            self.record.outcome = "abandoned"
         self.state = "clearing"
         self._silence()
         try:

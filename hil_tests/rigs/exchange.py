@@ -45,7 +45,7 @@ __all__ = ["Exchange", "Line", "CallHandler", "TICK"]
 log = logging.getLogger(__name__)
 
 _REALTIME_BACKLOG = 2        # blocks queued toward the service before the rig skips one (real time)
-_STALL_TIMEOUT = 5.0         # lock-step: real seconds to wait for the service's block
+_STALL_TIMEOUT = 20.0        # lock-step: real seconds to wait for the service's block (a loaded box is slow)
 
 
 class CallHandler(Protocol):
@@ -152,6 +152,7 @@ class Exchange:
         self.on_setup = on_setup
         self.stall_timeout = stall_timeout
         self.counters: Counter[str] = Counter()
+        self.stalls = 0                            # lock-step: waits in a row the service never answered
         self._events: deque[tuple[int, CallEvent]] = deque()
         self._origin = time.monotonic() - self.clock.now()
         self._sides: dict[int, _Side] = {}
@@ -263,12 +264,15 @@ class Exchange:
         while any(s.owed > 0 for s in sides):
             if not self._receive_media(wait=0.05) and time.monotonic() > deadline:
                 self.counters["lockstep_stalls"] += 1
+                self.stalls += 1
                 log.warning("event=lockstep_stall spans=%s", ",".join(str(s.number) for s in sides if s.owed > 0))
                 for side in sides:
                     side.owed = 0
                 break
             self._receive_frames()
             self._dispatch()
+        else:
+            self.stalls = 0
         self._receive_frames()
         self.clock.advance(TICK)
         self._dispatch()

@@ -38,6 +38,7 @@ __all__ = ["TrafficRig", "RigNotReady"]
 log = logging.getLogger(__name__)
 
 _UNALLOCATED = 1
+_STALLS_TO_GIVE_UP = 3       # lock-step waits in a row with no answer: the service has hung
 
 
 class RigNotReady(RuntimeError):
@@ -111,8 +112,8 @@ class TrafficRig:
 
     def _step(self) -> None:
         self.exchange.step()
-        if not self._lost and not self.exchange.media_open:
-            self._lost = True                # the service closed its spans (stopped or died)
+        if not self._lost and (not self.exchange.media_open or self.exchange.stalls >= _STALLS_TO_GIVE_UP):
+            self._lost = True                # the service closed its spans (stopped or died) or hangs
             self.counters["service_lost"] += 1
             log.error("event=service_lost active_calls=%d", len(self.active))
 

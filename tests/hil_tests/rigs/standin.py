@@ -106,6 +106,8 @@ class StandIn:
         return self
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(10)
         for span in self._spans.values():

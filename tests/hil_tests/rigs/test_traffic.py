@@ -49,9 +49,10 @@ def test_callers_abandon_when_their_patience_runs_out(bench):
     report, service, _ = run_rig(bench, standin={"agents": []}, peak_per_minute=20, curve=FLAT,
                                  patience_mean=8.0)
     calls = report["calls"]
-    assert len(calls) >= 10
-    assert report["abandoned"] == service.counters["abandoned"] == len(calls) and report["answered"] == 0
-    assert all(c["outcome"] == "abandoned" and c["cleared_by"] == "caller" for c in calls)
+    seen = (report["counters"], service.counters, [(c["outcome"], c["cleared_by"]) for c in calls])
+    assert len(calls) >= 10, seen
+    assert report["abandoned"] == service.counters["abandoned"] == len(calls) and report["answered"] == 0, seen
+    assert all(c["outcome"] == "abandoned" and c["cleared_by"] == "caller" for c in calls), seen
     waits = [c["wait_s"] for c in calls]
     assert all(w > 0 for w in waits)
     assert 2.0 < statistics.mean(waits) < 25.0                    # exponential with a mean of 8 s
@@ -101,6 +102,20 @@ def test_lockstep_waits_for_a_slow_service_and_misses_no_block(bench):
     assert rig.clock.now() == pytest.approx(service.clock.now()) == pytest.approx(ticks * 0.02)
     assert report["digits_pressed"] == service.counters["digits_detected"] > 0
     assert all(rig.exchange.farend.span(n).media.dropped == 0 for n in (1, 2))
+
+
+def test_a_service_that_goes_away_ends_the_run_with_what_was_seen(bench):
+    config = box_config(2)
+    farend, service = bench(config)
+    rig = TrafficRig(farend, config, TrafficProfile(peak_per_minute=60, curve=FLAT, patience_mean=1000), lockstep=True)
+    rig.clock.call_later(20.0, service.stop)          # 20 s into the run (the rig's clock)
+    try:
+        report = rig.run(600.0, drain=600.0)
+    finally:
+        rig.close()
+    assert report["counters"]["service_lost"] == 1 and 15.0 < report["duration_s"] < 25.0
+    assert report["offered"] == service.counters["offered"] > 5
+    assert report["unfinished"] > 0 and report["counters"]["unfinished_at_end"] == report["unfinished"]
 
 
 @pytest.mark.slow
