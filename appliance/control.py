@@ -174,13 +174,20 @@ class ControlClient:
             raise BadInput(answer.get("error", "request failed"))
         return answer.get("result")
 
-    def subscribe(self, events: list[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield events as they come (blocks; no timeout once subscribed)."""
+    def subscribe(self, events: list[str] | None = None, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Subscribe now; the iterator yields events as they come (waiting up to ``timeout``
+        seconds for each, or for ever with None)."""
         self.request("subscribe", events=events or ["*"])
         assert self._sock is not None
-        self._sock.settimeout(None)
+        self._sock.settimeout(timeout)
+        return self._events()
+
+    def _events(self) -> Iterator[dict[str, Any]]:
         while True:
-            yield self._read_message()
+            try:
+                yield self._read_message()
+            except TimeoutError:
+                raise QboxError("no event from the qbox service in time") from None
 
     def _read_message(self) -> dict[str, Any]:
         assert self._sock is not None

@@ -226,11 +226,12 @@ class Box:
         self.process.wait(10)
 
 
-def start_box(tmp_path: Path, queue_extra: str = "maxlen: 0", ivr_extra: str = "",
+def start_box(tmp_path: Path, queue_extra: str = "maxlen: 0", ivr_extra: str = "", ivr_hours: str = "",
               agent_answer_after: dict[str, float] | None = None) -> Box:
     sim, state, rec, prompts = (tmp_path / d for d in ("sim", "state", "rec", "prompts"))
     text = BASE_CONFIG.replace("SIMDIR", str(sim)).replace("RECDIR", str(rec)).replace("PROMPTDIR", str(prompts))
     text = text.replace("QUEUE_EXTRA", queue_extra) + textwrap.indent(ivr_extra, "    ")
+    text = text.replace("ivr:\n", "ivr:\n" + textwrap.indent(ivr_hours, "  "))
     config_path = tmp_path / "box.yaml"
     config_path.write_text(text)
     config = load_config(config_path)

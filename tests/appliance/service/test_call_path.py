@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import wave
 
+import pytest
+
+from appliance.errors import BadInput
 from tests.appliance.service.conftest import voice_blocks
 
 
@@ -40,3 +43,148 @@ def test_caller_reaches_an_agent_talks_and_the_cdr_says_so(box_factory):
         events[-4:-1] == ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]
     status = box.request("status")
     assert status["counters"]["digits_detected"] == 1 and status["counters"]["cdrs"] == 1
+
+
+def queue_events(box) -> list[tuple[str, str, str]]:
+    """(callid, agent, EVENT) of the queue_log's call lines."""
+    return [(row[1], row[3], row[4]) for row in box.queue_log() if row[1] not in ("NONE", "MANAGER")]
+
+
+def dial_into_queue(ex, number: str) -> object:
+    caller = ex.dial(number)
+    ex.run_until(lambda: "active" in caller.events)
+    ex.press(number, "1")
+    return caller
+
+
+def test_caller_abandons_while_queued(box_factory):
+    box = box_factory(agent_answer_after={})          # the agents' phones never answer
+    ex = box.exchange
+    for agent in ("8001", "8002"):
+        box.request("agent.pause", agent=agent, reason="lunch")
+    caller = dial_into_queue(ex, "13800000002")
+    ex.run_until(lambda: box.request("queues", name="sales")[0]["waiting"] == 1, seconds=5)
+    ex.run(2.0)
+    ex.hang_up(caller)
+    ex.run_until(lambda: "released" in caller.events)
+    ex.run(0.2)
+    [cdr] = box.cdrs()
+    assert (cdr["disposition"], cdr["hangup_by"], cdr["agent"]) == ("ABANDONED", "caller", None)
+    assert cdr["wait"] >= 2.0
+    assert [e for _, _, e in queue_events(box)] == ["ENTERQUEUE", "ABANDON"]
+    assert box.request("status")["counters"]["abandoned"] == 1
+
+
+def test_an_agent_who_does_not_answer_is_skipped_for_the_next(box_factory):
+    box = box_factory(agent_answer_after={"8002": 0.5})   # 8001 (first in linear order) never answers
+    ex = box.exchange
+    caller = dial_into_queue(ex, "13800000003")
+    ex.run_until(lambda: "8002" in ex.agent_rings, seconds=15)
+    assert ex.agent_rings[0] == "8001"
+    agent = ex.agents["13800000003"]
+    ex.run_until(lambda: "active" in agent.events)
+    ex.hang_up(caller)
+    ex.run_until(lambda: "released" in agent.events)
+    ex.run(0.2)
+    events = queue_events(box)
+    assert ("8001", "RINGNOANSWER") in [(a, e) for _, a, e in events]
+    assert [e for _, a, e in events if e in ("CONNECT", "COMPLETECALLER")] == ["CONNECT", "COMPLETECALLER"]
+    [cdr] = box.cdrs()
+    assert (cdr["disposition"], cdr["agent"], cdr["hangup_by"]) == ("ANSWERED", "8002", "caller")
+
+
+def test_callers_waiting_hear_their_position(box_factory):
+    box = box_factory(queue_extra="announce_frequency: 2, min_announce_frequency: 1, announce_position: 'yes'",
+                      agent_answer_after={})
+    ex = box.exchange
+    box.request("agent.pause", agent="8001", reason="meeting")
+    box.request("agent.pause", agent="8002", reason="meeting")
+    callers = [dial_into_queue(ex, f"1390000000{n}") for n in range(3)]
+    announced = []
+    with box.control() as client:
+        stream = client.subscribe(["queue.announcement"], timeout=10)
+        ex.run(6.0)
+        while len(announced) < 3:
+            announced.append(next(stream)["data"])
+    assert {a["position"] for a in announced} >= {1, 2}
+    assert all(a["what"] == "position" for a in announced)
+    for caller in callers:
+        ex.hang_up(caller)
+    ex.run(0.5)
+
+
+def test_a_caller_who_waits_too_long_overflows_to_the_next_queue(box_factory):
+    box = box_factory(queue_extra="max_wait: 3, overflow: overflow", agent_answer_after={"8001": 0.5})
+    ex = box.exchange
+    box.request("agent.pause", agent="8001", reason="busy", queue="sales")
+    box.request("agent.pause", agent="8002", reason="busy")
+    caller = dial_into_queue(ex, "13800000004")
+    ex.run_until(lambda: "8001" in ex.agent_rings, seconds=10)   # 8001 serves the overflow queue
+    agent = ex.agents["13800000004"]
+    ex.run_until(lambda: "active" in agent.events)
+    ex.hang_up(agent)
+    ex.run_until(lambda: "released" in caller.events)
+    ex.run(0.2)
+    events = [(q, e) for q, e in ((row[2], row[4]) for row in box.queue_log()) if e != "ADDMEMBER"]
+    assert ("sales", "EXITWITHTIMEOUT") in events and ("overflow", "CONNECT") in events
+    [cdr] = box.cdrs()
+    assert (cdr["disposition"], cdr["queue"], cdr["agent"]) == ("ANSWERED", "overflow", "8001")
+
+
+HOURS = """\
+hours:
+  timezone: UTC
+  open: ["mon-mon 00:00-00:01"]
+  closed: closed
+"""
+
+
+def test_out_of_hours_callers_hear_the_closed_message_and_are_cleared(box_factory):
+    box = box_factory(ivr_hours=HOURS, ivr_extra="closed: {kind: hangup, prompt: closed-message}\n")
+    ex = box.exchange
+    caller = ex.dial("13800000005")
+    ex.run_until(lambda: "released" in caller.events, seconds=10)
+    ex.run(0.2)
+    [cdr] = box.cdrs()
+    assert (cdr["ivr_path"], cdr["queue"], cdr["hangup_by"], cdr["cause"]) == ("closed", None, "system", 16)
+    assert box.queue_log()[-1][4] != "ENTERQUEUE"
+
+
+def test_reload_applies_a_good_file_and_refuses_a_bad_one_without_dropping_calls(box_factory):
+    box = box_factory()
+    ex = box.exchange
+    caller = dial_into_queue(ex, "13800000006")
+    agent_seen = lambda: "13800000006" in ex.agents and "active" in ex.agents["13800000006"].events
+    ex.run_until(agent_seen)
+    good = box.config_path.read_text().replace("{queue: sales, penalty: 1}", "{queue: sales, penalty: 3}")
+    box.config_path.write_text(good.replace('"9": {hangup: true}', '"9": {hangup: true}, "0": {transfer: "95588"}'))
+    assert box.request("reload")["changes"] == ["agent 8002 penalty 3 in sales", "ivr"]
+    box.config_path.write_text(good.replace("strategy: linear", "strategy: linar", 1))
+    with pytest.raises(BadInput) as info:
+        box.request("reload")
+    assert "configuration refused, the old one keeps running" in str(info.value)
+    assert "queues[0].strategy: 'linar' is not one of" in str(info.value)
+    ex.run(1.0)
+    assert [c["state"] for c in box.request("calls")] == ["talking"]      # the call never noticed
+    ex.hang_up(caller)
+    ex.run_until(lambda: "released" in ex.agents["13800000006"].events)
+
+
+def test_kill_9_in_the_middle_of_traffic_loses_no_cdr_of_a_completed_call(box_factory):
+    box = box_factory(agent_answer_after={"8001": 0.2, "8002": 0.2})
+    ex = box.exchange
+    completed = []
+    for n in range(6):
+        number = f"1370000000{n}"
+        caller = dial_into_queue(ex, number)
+        ex.run_until(lambda: number in ex.agents and "active" in ex.agents[number].events)
+        ex.hang_up(caller)
+        ex.run_until(lambda: "released" in caller.events)
+        completed.append(number)
+    for n in range(2):                      # still up when the service is killed: no CDR yet
+        dial_into_queue(ex, f"1360000000{n}")
+    ex.run(0.5)
+    box.kill()
+    rows = box.cdrs()
+    assert sorted(r["src"] for r in rows) == sorted(completed)
+    assert all(r["disposition"] == "ANSWERED" for r in rows)
