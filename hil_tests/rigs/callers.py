@@ -136,10 +136,10 @@ class CallerBot:
         if record.outcome == "unfinished":
             if record.answered_at is not None:
                 record.outcome = "answered"
+            elif record.cleared_by in ("caller", "end of run"):
+                record.outcome = "abandoned" if record.queued_at is not None else "ivr_hangup"
             elif record.connected_at is None:
                 record.outcome = "rejected"
-            elif record.cleared_by in ("caller", "end of run"):
-                record.outcome = "abandoned"
             else:
                 record.outcome = "cleared"
         self._silence()

@@ -5,7 +5,8 @@ and exchange's counters) into the report.  Times are seconds of run time since
 the traffic started; a time is None when the call never got there.
 
 Outcomes: ``answered`` (an agent picked the call up), ``abandoned`` (the caller hung
-up before an agent answered: patience ran out, or the run ended), ``cleared``
+up while waiting in the queue: patience ran out, or the run ended), ``ivr_hangup``
+(the caller hung up before reaching the queue: the run ended), ``cleared``
 (the service cleared the call before an agent answered: an IVR hang-up, a
 transfer, out of hours), ``rejected`` (the service refused the SETUP), ``blocked``
 (no free B-channel on any trunk: never offered to the service), ``unfinished``
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 __all__ = ["CallRecord", "summarise", "OUTCOMES", "REPORT_VERSION"]
 
 REPORT_VERSION = 1
-OUTCOMES = ("answered", "abandoned", "cleared", "rejected", "blocked", "unfinished")
+OUTCOMES = ("answered", "abandoned", "ivr_hangup", "cleared", "rejected", "blocked", "unfinished")
 SERVICE_LEVEL_S = 20.0
 
 
@@ -96,6 +97,7 @@ def summarise(calls: Iterable[CallRecord], *, duration_s: float, agents: dict[st
         "offered": len(offered),
         "answered": len(answered),
         "abandoned": outcomes["abandoned"],
+        "ivr_hangups": outcomes["ivr_hangup"],
         "cleared": outcomes["cleared"],
         "rejected": outcomes["rejected"],
         "blocked": outcomes["blocked"],
