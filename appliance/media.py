@@ -36,13 +36,15 @@ class ChannelRef:
     index: int
 
 
-@dataclass
+@dataclass(eq=False)
 class _Playback:
-    chunks: deque[bytes]
+    span: "_Span"                     # where the channel's bytes go, looked up once
+    start: int                        # the channel's offset in the span block
+    chunks: deque[memoryview]
     on_done: Callable[[], None] | None
     offset: int = 0
     loop: bool = False
-    original: tuple[bytes, ...] = ()
+    original: tuple[memoryview, ...] = ()
 
 
 class Recorder:
@@ -110,8 +112,10 @@ class MediaEngine:
 
         A new play replaces what the channel was playing (whose ``on_done`` is dropped).
         """
-        chunks = (audio,) if isinstance(audio, (bytes, bytearray)) else tuple(audio)
-        self._playing[channel] = _Playback(deque(c for c in chunks if c), on_done, loop=loop, original=chunks)
+        chunks = tuple(memoryview(c) for c in ((audio,) if isinstance(audio, (bytes, bytearray)) else audio) if c)
+        span = self._spans[channel.span]
+        self._playing[channel] = _Playback(span, channel.index * self.block, deque(chunks), on_done,
+                                           loop=loop, original=chunks)
 
     def stop(self, channel: ChannelRef) -> None:
         self._playing.pop(channel, None)
@@ -184,23 +188,28 @@ class MediaEngine:
         block = self.block
         finished = []
         for ref, playback in self._playing.items():
-            span = self._spans[ref.span]
-            if not span.incoming:
+            out = playback.span.outgoing
+            if not playback.span.incoming:
                 continue
-            start = ref.index * block
+            start, chunks = playback.start, playback.chunks
+            chunk, offset = chunks[0] if chunks else None, playback.offset
+            if chunk is not None and offset + block < len(chunk):   # the common case: mid-prompt
+                out[start:start + block] = chunk[offset:offset + block]
+                playback.offset = offset + block
+                continue
             filled = 0
-            while filled < block and playback.chunks:
-                chunk = playback.chunks[0]
+            while filled < block and chunks:
+                chunk = chunks[0]
                 take = min(block - filled, len(chunk) - playback.offset)
-                span.outgoing[start + filled:start + filled + take] = chunk[playback.offset:playback.offset + take]
+                out[start + filled:start + filled + take] = chunk[playback.offset:playback.offset + take]
                 filled += take
                 playback.offset += take
                 if playback.offset >= len(chunk):
-                    playback.chunks.popleft()
+                    chunks.popleft()
                     playback.offset = 0
-                    if not playback.chunks and playback.loop:
-                        playback.chunks.extend(playback.original)
-            if not playback.chunks:
+                    if not chunks and playback.loop:
+                        chunks.extend(playback.original)
+            if not chunks:
                 finished.append(ref)
         for ref in finished:
             playback = self._playing.pop(ref)
