@@ -17,26 +17,28 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from drivers.dahdi import DahdiError
-from drivers.dahdi.sim import SimControl
+from hil_tests.simbench import SimulatorFailed, SimulatorProcess
 
 __all__ = ["RigProcess", "RigFailed"]
 
 
-class RigFailed(RuntimeError):
+class RigFailed(SimulatorFailed):
     """The rig process did not come up, or ended without a report; the message holds its log's end."""
 
 
-class RigProcess:
-    """``python -m hil_tests.rigs`` with the given options; ``extra`` is appended to its arguments."""
+class RigProcess(SimulatorProcess):
+    """``python -m hil_tests.rigs`` with the given options; ``extra`` is appended to its arguments.
+
+    It is a simulator process (it serves the spans at :attr:`url`, :attr:`control`
+    reaches its far end) that also runs the traffic and writes a report.
+    """
 
     def __init__(self, config: str | Path, directory: str | Path, *, duration: float, speed: float = 1.0,
                  lockstep: bool = False, calls: int | None = None, control: str | Path | None = None,
                  seed: int = 1, extra: tuple[str, ...] = ()) -> None:
-        self.directory = Path(directory).resolve()
+        super().__init__(config, directory)
         self.report_path = self.directory.parent / "rig-report.json"
         self.log_path = self.directory.parent / "rig.log"
         self.argv = [sys.executable, "-m", "hil_tests.rigs", "--config", str(config), "--dir", str(self.directory),
@@ -49,31 +51,16 @@ class RigProcess:
         if control is not None:
             self.argv += ["--control", str(control)]
         self.argv += list(extra)
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        """The ``dahdi.device`` that reaches this rig's spans."""
-        return f"sim://{self.directory}"
 
     def start(self, timeout: float = 20.0) -> "RigProcess":
         """Start the process; return once its far end answers on the control socket."""
-        self.directory.parent.mkdir(parents=True, exist_ok=True)
         self.report_path.unlink(missing_ok=True)
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RigFailed(f"the rig exited with status {self.process.returncode}: {self.log_tail()}")
-            try:
-                SimControl(self.directory).close()
-                return self
-            except DahdiError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RigFailed(f"the rig did not come up in {timeout:g} s: {self.log_tail()}") from None
-                time.sleep(0.05)
+        try:
+            super().start(timeout)
+        except SimulatorFailed:
+            status = self.process.returncode if self.process is not None else None
+            raise RigFailed(f"the rig did not come up (exit status {status}): {self.log_tail()}") from None
+        return self
 
     def wait(self, timeout: float | None = None) -> dict:
         """Wait for the run to end; its report.  RigFailed if it ended without one."""
@@ -82,35 +69,12 @@ class RigProcess:
         try:
             status = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.stop()
-            status = self.process.returncode
+            status = self.stop()
         try:
             return json.loads(self.report_path.read_text())
         except (OSError, ValueError):
-            raise RigFailed(f"the rig ended with status {status} and no report: {self.log_tail()}") from None
+            raise RigFailed(f"the rig ended with exit status {status} and no report: {self.log_tail()}") from None
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """End the run early (SIGTERM: the rig hangs up its calls and writes its report)."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def log_tail(self, lines: int = 5) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return " | ".join(text.strip().splitlines()[-lines:]) or "(empty log)"
-
-    def __enter__(self) -> "RigProcess":
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
+        return super().stop(timeout)

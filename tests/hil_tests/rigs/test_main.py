@@ -62,7 +62,7 @@ def test_a_stopped_rig_hangs_up_and_still_reports(simdir):
 def test_a_rig_that_cannot_start_says_why(simdir):
     config_path = simdir.parent / "box.yaml"
     config_path.write_text("node: {name: x}\n")
-    with pytest.raises(RigFailed, match="status 2"):
+    with pytest.raises(RigFailed, match="exit status 2"):
         RigProcess(config_path, simdir, duration=1).start()
 
 
