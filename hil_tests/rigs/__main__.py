@@ -34,7 +34,8 @@ log = logging.getLogger("hil_tests.rigs")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hil_tests.rigs", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m hil_tests.rigs", description="The simulated world as its own process: the far end of every span (exchange, agent PBX) "
+                                                 "and the caller and agent bots; the report is JSON.")
     parser.add_argument("--config", required=True, metavar="FILE", help="the box configuration (spans, agents)")
     parser.add_argument("--dir", required=True, metavar="DIR", help="the simulator's socket directory")
     parser.add_argument("--duration", type=float, default=60.0, metavar="S",
