@@ -242,46 +242,35 @@ class DataLink:
         self.peer_busy = function == S_RNR
         if command and frame.pf:
             self._send_s(S_RR, command=False, pf=1)   # enquiry response
-        if self.state == LinkState.TIMER_RECOVERY and not command and frame.pf:
-            if not self._nr_valid(frame.nr):
-                self._nr_error()
-                return
-            self._set_va(frame.nr)
-            self.t200.stop()
-            self.t203.start()
-            self._enter(LinkState.MULTIPLE_FRAME_ESTABLISHED)
-            if function == S_RNR:
-                self.t203.stop()
-                self.t200.start()
-            else:
-                self._retransmit()
-            self._pump()
+        if not self._nr_valid(frame.nr):
+            self._nr_error()
             return
-        if not command and frame.pf and self.state == LinkState.MULTIPLE_FRAME_ESTABLISHED:
-            self._mdl_error("A", "unsolicited response with F=1")
         if self.state == LinkState.TIMER_RECOVERY:
-            if not self._nr_valid(frame.nr):
-                self._nr_error()
-                return
             self._set_va(frame.nr)
+            if not command and frame.pf:              # the answer to our poll: recovery ends
+                self.t200.stop()
+                self.t203.start()
+                self._enter(LinkState.MULTIPLE_FRAME_ESTABLISHED)
+                if function == S_RNR:                 # still busy: keep polling under T200
+                    self.t203.stop()
+                    self.t200.start()
+                else:
+                    self._retransmit()
+                self._pump()
             return
+        if not command and frame.pf:
+            self._mdl_error("A", "unsolicited response with F=1")
         if function == S_REJ:
-            if not self._nr_valid(frame.nr):
-                self._nr_error()
-                return
             self._set_va(frame.nr)
             self.t200.stop()
             self.t203.start()
             self._retransmit()
         elif function == S_RNR:
-            if not self._nr_valid(frame.nr):
-                self._nr_error()
-                return
             self._set_va(frame.nr)
             self.t203.stop()
             self.t200.start()
-        elif not self._acknowledge(frame.nr):
-            return
+        else:
+            self._acknowledge(frame.nr)
         self._pump()
 
     def _on_sabme(self, frame) -> None:
