@@ -5,6 +5,7 @@ a ``BadInput`` becomes an error answer and changes nothing.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -71,11 +72,15 @@ class ServiceApi:
                        "highest": next((sev for sev in _SEVERITY_ORDER if sev in severities), None)},
             "counters": {name: s.calls.counters[name] for name in
                          ("offered", "answered", "abandoned", "overflowed", "digits_detected", "cdrs", "recordings")},
+            "cpu_s": {"process": round(time.process_time(), 3),
+                      **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},
         }
 
     def spans(self, args: dict) -> list[dict]:
         s = self.service
-        busy = Counter(c.channel.span for c in s.calls.calls.values() if c.channel is not None)
+        legs = (leg for c in s.calls.calls.values()          # agent legs hold a B-channel too
+                for leg in (c.trunk, c.agent_leg, c.transfer_leg, *c.ringing.values()))
+        busy = Counter(leg.channel.span for leg in legs if leg is not None and leg.channel is not None)
         result = []
         for span in s.config.spans:
             try:
