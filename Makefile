@@ -11,10 +11,12 @@ APT_TEST := openssh-server tshark libpri-dev libspandsp-dev dahdi-dkms dahdi soc
             iproute2 procps tmux
 # The provisioning tests' boxes run qbox on Debian's Python with Debian's libraries, as the image does.
 APT_TEST += python3-yaml python3-serial python3-pyudev python3-alsaaudio python3-scapy
+# The appliance image (images/) and the qemu DUT that boots it (hil_tests/qemu.py).
+APT_TEST += mmdebstrap qemu-system-x86 e2fsprogs
 
 PYX := $(wildcard cython_ext/*.pyx cython_ext/*.pxd)
 
-.PHONY: demo test setup setup-test build clean
+.PHONY: demo test setup setup-test build clean image
 
 demo: setup
 	$(VENV)/bin/qbox demo
@@ -49,6 +51,11 @@ $(VENV)/.built: $(PYX) | $(VENV)/.installed
 	touch $@
 
 build: $(VENV)/.built
+
+# The appliance image: a Debian base with the DAHDI driver (cached outside the checkout by a hash
+# of images/base/, so an unchanged recipe is built once) and this checkout's qbox wheel.
+image: setup-test
+	$(PY) images/build.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info cython_ext/*.c cython_ext/*.so
