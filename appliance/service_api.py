@@ -5,6 +5,7 @@ a ``BadInput`` becomes an error answer and changes nothing.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,8 @@ class ServiceApi:
                        "highest": next((sev for sev in _SEVERITY_ORDER if sev in severities), None)},
             "counters": {name: s.calls.counters[name] for name in
                          ("offered", "answered", "abandoned", "overflowed", "digits_detected", "cdrs", "recordings")},
+            "cpu_s": {"process": round(time.process_time(), 3),
+                      **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},
         }
 
     def spans(self, args: dict) -> list[dict]:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from appliance import __version__
-from appliance.errors import EXIT_BAD_INPUT, QboxError
+from appliance.errors import QboxError
 
 __all__ = ["main", "build_parser"]
 

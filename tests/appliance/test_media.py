@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import wave
-from appliance.media import SILENCE, ChannelRef, MediaEngine, Recorder
+from appliance.media import ChannelRef, MediaEngine, Recorder
 from cython_ext import g711, tones
 from drivers.dahdi.memory import MemorySpanMedia
 
