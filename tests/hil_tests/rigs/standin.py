@@ -43,7 +43,7 @@ class Caller:
     call: Call
     span: int
     number: str
-    node: str = "menu"              # menu, account, queued, ringing, bridged, gone
+    node: str = "menu"              # menu, account, queued, ringing, bridged, abandoned, gone
     digits: str = ""
     account: str = ""
     agent_call: Call | None = None
@@ -286,10 +286,16 @@ class StandIn:
         caller: Caller | None = call.user_data
         if caller is None:
             return
+        if event.kind == "disconnect" and caller.node in ("queued", "ringing", "menu", "account"):
+            # The caller cleared first (counted now: RELEASE COMPLETE may come after the rig is done).
+            self.counters["abandoned"] += 1
+            caller.node = "abandoned"
+            if caller in self.queue:
+                self.queue.remove(caller)
+            self._clear_agent_leg(caller)
         if event.kind == "released":
-            span.playing.pop(self._index(span.number, call), None) if call.channel is not None else None
-            if caller.node in ("queued", "ringing", "menu", "account"):
-                self.counters["abandoned"] += 1
+            if call.channel is not None:
+                span.playing.pop(self._index(span.number, call), None)
             if caller in self.queue:
                 self.queue.remove(caller)
             self._clear_agent_leg(caller)

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -66,7 +67,11 @@ def test_market_open_traffic_through_the_real_service(simdir):
         report = rig.run(20.0, drain=90.0, wait=30.0)
         rig.close()
         with ControlClient(socket) as client:
-            counters = client.request("status")["counters"]
+            # the last RELEASE COMPLETE may still be on its way when the rig is done
+            deadline = time.monotonic() + 10
+            while (counters := client.request("status")["counters"])["cdrs"] < report["offered"] \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
             agents = {a["id"]: a["state"] for a in client.request("agents")}
     finally:
         service.send_signal(signal.SIGTERM)            # before the far end goes away
