@@ -111,10 +111,13 @@ def test_detected_at_15db_snr(law):
     _check(bursts, law, _seed("snr", law), snr_db=15.0)
 
 
-@pytest.mark.parametrize("law", LAWS)
-@pytest.mark.parametrize("dc", [-12000, -3000, 3000, 12000])
+@pytest.mark.parametrize("law, dc", [(law, dc) for law in LAWS for dc in (-3000, 3000)]
+                         + [(None, -12000), (None, 12000)])
 def test_dc_offset_and_clipping(law, dc):
-    # With a DC offset the louder levels also clip at full scale, on one side.
+    # With a DC offset the louder levels also clip at full scale, on one side.  A
+    # G.711 codec sees no DC in practice (lines are AC-coupled), and 12000 of DC
+    # puts a -36 dBm0 tone into segments whose quantising noise is 5 dB below
+    # it: so the big offset is checked on linear audio, the moderate one on all.
     bursts = [Burst(d, 40, level) for level in (3.0, 0.0, -6.0, -18.0, -30.0, -36.0) for d in KEYS]
     _check(bursts, law, _seed("dc", law, dc), dc=dc)
 
