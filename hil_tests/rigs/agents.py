@@ -97,6 +97,7 @@ class AgentBot:
         self._timer: TimerHandle | None = None
         self._break_timer: TimerHandle | None = None
         self._since = 0.0                # when the call it holds was offered
+        self._off_duty = False
 
     @property
     def busy(self) -> bool:
@@ -166,7 +167,8 @@ class AgentBot:
             self._timer = self.exchange.clock.call_later(handling, self.hang_up)
 
     def _maybe_break(self) -> None:
-        if self.control is None or self.state == "break" or self.rng.random() >= self.profile.break_fraction:
+        if self.control is None or self._off_duty or self._break_timer is not None \
+                or self.rng.random() >= self.profile.break_fraction:
             return
         self.state = "break"
         self.tally.breaks += 1
@@ -180,8 +182,9 @@ class AgentBot:
         if self.state == "break":
             self.state = "idle"
 
-    def end_break(self) -> None:
-        """The run is over: an agent on a break comes back (so the service is left as found)."""
+    def end_shift(self) -> None:
+        """The run is over: no more breaks, and one under way ends (the service is left as found)."""
+        self._off_duty = True
         if self._break_timer is not None:
             self._break_timer.cancel()
             self._back_from_break()

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _UNALLOCATED = 1
 _STALLS_TO_GIVE_UP = 3       # lock-step waits in a row with no answer: the service has hung
+_LINGER = 1.0                # run time kept up after the last call, for the service's last frames
 
 
 class RigNotReady(RuntimeError):
@@ -92,7 +93,12 @@ class TrafficRig:
         log.info("event=rig_ready mode=%s spans=%d", self.mode, len(self.config.spans))
 
     def run(self, duration: float, *, drain: float = 120.0, wait: float = 60.0, settle: float = 10.0) -> dict:
-        """Offer traffic for ``duration`` s, drain, clear what is left; return the report."""
+        """Offer traffic for ``duration`` s, drain, clear what is left; return the report.
+
+        ``drain``: run time the calls in progress get to finish; ``settle``: run time
+        the service gets to clear what the rig hung up; ``wait``: real seconds for the
+        service to take up the spans.
+        """
         if duration < 0 or drain < 0:
             raise ValueError("duration and drain must not be negative")
         self.wait_ready(wait)
@@ -108,6 +114,7 @@ class TrafficRig:
             self._step()
         self._drain(drain)
         self._clear_all(settle)
+        self._linger(_LINGER)
         return self.report()
 
     def _step(self) -> None:
@@ -178,12 +185,18 @@ class TrafficRig:
         while self.active and self._elapsed() < deadline and not (self._stopping or self._lost):
             self._step()
 
+    def _linger(self, seconds: float) -> None:
+        """Keep the line up a little: the service's last RELEASE COMPLETE may trail our last call."""
+        until = self._elapsed() + seconds
+        while self._elapsed() < until and not self._lost:
+            self._step()
+
     def _clear_all(self, limit: float) -> None:
         """Hang up every call still up (callers first; the service clears the agents), then wait."""
         for bot in list(self.active.values()):
             bot.hang_up("end of run")
         for agent in self.agents.values():
-            agent.end_break()
+            agent.end_shift()
         deadline = self._elapsed() + limit
         while self.active and self._elapsed() < deadline and not self._lost:
             self._step()
