@@ -60,6 +60,11 @@ from libc.string cimport memcpy, memset
 
 from cython_ext import g711 as _g711
 
+
+cdef extern from "_dtmf_kernel.h":
+    # One sub-block: 16 DFT sums, then sum, energy, clipped-sample count (C, vectorised).
+    void dtmf_subblock(const float* x, int n, const float* basis, float* out) noexcept nogil
+
 __all__ = ["DtmfEvent", "DtmfDetector", "MultiChannelDtmf", "THRESHOLDS", "DIGITS"]
 
 #: A detected digit: ``digit`` one of ``0-9*#ABCD``; ``start``/``end`` sample indices
@@ -89,12 +94,11 @@ cdef enum:
     MIN_VALID = 3        # windows that must pass every test for a digit to count
     SCAN_BACK = 10       # sub-blocks searched backwards for a digit's onset
     OFF_FREQ = -2        # window verdict: OFF_FREQ - digit, see _window_digit
-    KEEP = 16            # steady windows remembered per digit
+    KEEP = 6             # steady windows measured exactly per digit
 
 cdef double _TONES[NTONES]
 _TONES[:] = [697.0, 770.0, 852.0, 941.0, 1209.0, 1336.0, 1477.0, 1633.0]
 cdef double _FULL_SCALE_DBM0 = 3.14
-cdef float CLIP_LEVEL = 32000.0  # at or beyond: clipped (G.711's top codes are 32124, 32256)
 cdef float COHERENCE = 0.85      # |sum S|^2 / (sum |S|)^2 of a steady window
 cdef float FULL_LEVEL = 0.9       # power within 0.5 dB of a digit's strongest window
 cdef float AMP_STEADY = 2.0       # a tone's power may vary 3 dB over its steady windows
@@ -304,62 +308,19 @@ cdef class _Engine:
     cdef void _analyse(self, Chan* ch, const float* x, int64_t m, const float* rot) noexcept nogil:
         """Spectrum and energy of one sub-block of samples ``x``, then judge window ``m``."""
         cdef const Config* c = &self.cfg
-        cdef int H = c.H
-        cdef float acc0[NBINS]
-        cdef float acc1[NBINS]
-        cdef float s0[8]
-        cdef float s1[8]
-        cdef float s2[8]
-        cdef int i, k, t
-        cdef float x0, x1, sx, sxx, clips, mean, re, im
-        for k in range(NBINS):
-            acc0[k] = 0.0
-            acc1[k] = 0.0
-        for k in range(8):
-            s0[k] = 0.0
-            s1[k] = 0.0
-            s2[k] = 0.0
-        # Two interleaved accumulator sets keep the vector units busy (no reassociation).
-        i = 0
-        while i + 1 < H:
-            x0 = x[i]
-            x1 = x[i + 1]
-            for k in range(NBINS):
-                acc0[k] += x0 * c.basis[i][k]
-                acc1[k] += x1 * c.basis[i + 1][k]
-            i += 2
-        if i < H:
-            x0 = x[i]
-            for k in range(NBINS):
-                acc0[k] += x0 * c.basis[i][k]
-        i = 0
-        while i + 8 <= H:
-            for k in range(8):
-                s0[k] += x[i + k]
-                s1[k] += x[i + k] * x[i + k]
-                s2[k] += 1.0 if fabsf(x[i + k]) >= CLIP_LEVEL else 0.0
-            i += 8
-        sx = 0.0
-        sxx = 0.0
-        clips = 0.0
-        for k in range(8):
-            sx += s0[k]
-            sxx += s1[k]
-            clips += s2[k]
-        while i < H:
-            sx += x[i]
-            sxx += x[i] * x[i]
-            clips += 1.0 if fabsf(x[i]) >= CLIP_LEVEL else 0.0
-            i += 1
-        mean = sx / H
+        cdef float sums[NBINS + 3]
+        cdef int t
+        cdef float mean, re, im
+        dtmf_subblock(x, c.H, &c.basis[0][0], sums)
+        mean = sums[NBINS] / c.H
         cdef float* slot = ch.ring[m & (RING - 1)]
         for t in range(NTONES):
-            re = acc0[t] + acc1[t] - mean * c.dc[t]
-            im = acc0[NTONES + t] + acc1[NTONES + t] - mean * c.dc[NTONES + t]
+            re = sums[t] - mean * c.dc[t]
+            im = sums[NTONES + t] - mean * c.dc[NTONES + t]
             slot[t] = re * rot[2 * t] - im * rot[2 * t + 1]
             slot[NTONES + t] = re * rot[2 * t + 1] + im * rot[2 * t]
-        ch.energy[m & (RING - 1)] = sxx - sx * mean
-        ch.clipped[m & (RING - 1)] = clips > 0.0
+        ch.energy[m & (RING - 1)] = sums[NBINS + 1] - sums[NBINS] * mean
+        ch.clipped[m & (RING - 1)] = sums[NBINS + 2] > 0.0
         self._judge(ch, m, rot)
 
     # ---- the per-window part -------------------------------------------------------
