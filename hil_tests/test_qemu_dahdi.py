@@ -88,6 +88,8 @@ def _build_image() -> dict:
 
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory) -> GuestReport:
+    # The guest's console is logged at INFO: keep it in the captured log of a failing test.
+    logging.getLogger("qbox.hil.qemu").setLevel(logging.INFO)
     built = _build_image()
     workdir = tmp_path_factory.mktemp("qemu-dahdi")
     payload = workdir / "payload"
