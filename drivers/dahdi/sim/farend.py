@@ -152,7 +152,7 @@ class FarSpan:
         self.dchan_link: _Link | None = None
         self.media_link: _Link | None = None
         self.channel_links: dict[int, _Link] = {}      # B-channels opened one by one
-        self.pending: dict[int, bytes] = {}            # their latest 20 ms from the near end
+        self.pending: dict[int, collections.deque[bytes]] = {}   # their blocks from the near end, in order
         self.block_size = len(spec.bchannel_channos) * BLOCK_SAMPLES
         self.idle = bytes([_IDLE_CODE[spec.law]]) * BLOCK_SAMPLES
         self.stats: collections.Counter[str] = collections.Counter()
@@ -464,9 +464,23 @@ class FarEnd:
                                (received[i:i + BLOCK_SAMPLES] for i in range(0, far.block_size, BLOCK_SAMPLES))))
             for channo, link in far.channel_links.items():
                 link.send(wire.KIND_DATA + columns.get(channo, far.idle))
-            if far.media_link is None and line.reaches_far:
-                far.media.put(b"".join(far.pending.pop(c, far.idle) for c in far.spec.bchannel_channos))
+            self._read_channel_writes(far)
+            written = b"".join(far.pending[c].popleft() if far.pending.get(c) else far.idle
+                               for c in far.spec.bchannel_channos)
+            if line.reaches_far:
+                far.media.put(written)
         return True
+
+    def _read_channel_writes(self, far: FarSpan) -> None:
+        """Take in what the near end has written on the span's single B-channels.
+
+        A write is complete once the near end's send() returns, and the tick runs on
+        whichever thread moves the clock: reading here, rather than waiting for the
+        server thread to be scheduled, is what makes a block go out on the next tick.
+        """
+        for link in list(far.channel_links.values()):
+            while (message := _waiting_message(link.sock)) is not None:
+                self._data_from_near(link, message)
 
     def _tick_ports(self) -> bool:
         busy = False
@@ -803,6 +817,7 @@ class FarEnd:
         if far.media_link is not None or channo in far.channel_links:
             raise dahdi_error(errno.EBUSY, f"channel {channo} is already open")
         link = far.channel_links[channo] = _Link(sock, "channel", far.number, (channo,), self._watch)
+        far.pending[channo] = collections.deque(maxlen=_INBOX_BLOCKS)
         return link, {"ok": True, "law": far.spec.law, "span": far.number}
 
     def _watch(self, link: _Link, writable: bool) -> None:
@@ -816,8 +831,10 @@ class FarEnd:
         if link.backlog:
             link.flush()
         message = self._receive(sock)
-        if not message:
-            return
+        if message:
+            self._data_from_near(link, message)
+
+    def _data_from_near(self, link: _Link, message: bytes) -> None:
         kind, payload = message[:1], message[1:]
         if kind != wire.KIND_DATA:
             self.stats["malformed"] += 1
@@ -846,11 +863,25 @@ class FarEnd:
             if len(payload) != BLOCK_SAMPLES:
                 self.stats["malformed"] += 1
                 return
-            far.pending[link.channos[0]] = payload
+            blocks = far.pending[link.channos[0]]
+            if len(blocks) == blocks.maxlen:
+                far.stats["blocks_dropped"] += 1   # the oldest goes: a second of media is already waiting
+            blocks.append(payload)
 
 
 def _numbers(values: Iterable[int]) -> str:
     return ",".join(str(v) for v in values) or "none"
+
+
+def _waiting_message(sock: socket.socket) -> bytes | None:
+    """The next message already queued on ``sock``, else None.
+
+    None also when the peer has gone: the server thread sees that and drops the connection.
+    """
+    try:
+        return sock.recv(wire.MAX_MESSAGE, socket.MSG_DONTWAIT) or None
+    except OSError:
+        return None
 
 
 def _drain(fd: int) -> None:
