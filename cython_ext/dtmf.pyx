@@ -49,7 +49,8 @@ How it works, and why not the usual 102-sample Goertzel blocks:
 The per-sample work is one 16-wide multiply-accumulate (8 tones x re/im) plus the
 sub-block energy; the window logic runs once per sub-block and usually exits at
 the first level test.  MultiChannelDtmf runs all channels of a block in one call
-with shared tables and phase references.
+with shared tables and phase references, without the GIL (so spans on other
+threads run meanwhile); one instance must not be fed from two threads at once.
 """
 from collections import namedtuple
 
@@ -835,22 +836,25 @@ cdef class _Engine:
             self._advance_rotation(rotd, <int>n_blocks)
             for b in range(n_blocks * NTONES * 2):
                 rotf[b] = <float>rotd[b]
-            for ch_index in range(self.channels):
-                ch = &self.chans[ch_index]
-                part = self.partial + ch_index * H
-                base = <int64_t>ch_index * n
-                if n_blocks == 0:
-                    self._load(part + self.fill, data, base, <int>n)
-                    continue
-                memcpy(x, part, self.fill * sizeof(float))
-                self._load(x + self.fill, data, base, need)
-                self._analyse(ch, x, self.block, rotf)
-                pos = need
-                for b in range(1, n_blocks):
-                    self._load(x, data, base + pos, H)
-                    self._analyse(ch, x, self.block + b, rotf + b * NTONES * 2)
-                    pos += H
-                self._load(part, data, base + pos, rest)
+            # Without the GIL: other threads (another span's detector) run meanwhile;
+            # an ended digit takes the GIL back just to be appended.
+            with nogil:
+                for ch_index in range(self.channels):
+                    ch = &self.chans[ch_index]
+                    part = self.partial + ch_index * H
+                    base = <int64_t>ch_index * n
+                    if n_blocks == 0:
+                        self._load(part + self.fill, data, base, <int>n)
+                        continue
+                    memcpy(x, part, self.fill * sizeof(float))
+                    self._load(x + self.fill, data, base, need)
+                    self._analyse(ch, x, self.block, rotf)
+                    pos = need
+                    for b in range(1, n_blocks):
+                        self._load(x, data, base + pos, H)
+                        self._analyse(ch, x, self.block + b, rotf + b * NTONES * 2)
+                        pos += H
+                    self._load(part, data, base + pos, rest)
             if n_blocks:
                 self.fill = rest
                 self.block += n_blocks
