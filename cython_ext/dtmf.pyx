@@ -187,6 +187,30 @@ cdef inline void _cdiv(const double* a, const double* b, double* out) noexcept n
     out[0] = re
 
 
+cdef void _add_image(double f_s, double bin_s, const double* ref_s, const double* amp_s,
+                     double f_t, double bin_t, const double* ref_t, int H, double* leak) noexcept nogil:
+    """Add to ``leak`` what tone s's image (at -f_s) puts in tone t's window sum.
+
+    ``amp_s`` is s's window sum / WIN, ``ref_*`` the bins' phase references of the
+    newest sub-block; frequencies in radians per sample (actual ``f``, ``bin``)."""
+    cdef double g[2]
+    cdef double d[2]
+    cdef double term[2]
+    _dirichlet(-(f_s + bin_t), H, g)
+    _dirichlet(f_s - bin_s, H, d)
+    d[1] = -d[1]
+    _cdiv(g, d, term)
+    _dirichlet((f_s + f_t) * H, WIN, d)
+    _cmul(term, d, term)
+    _cmul(term, ref_s, term)
+    _cmul(term, ref_t, term)
+    d[0] = amp_s[0]
+    d[1] = -amp_s[1]
+    _cmul(term, d, term)
+    leak[0] += term[0]
+    leak[1] += term[1]
+
+
 cdef inline void _expj(double angle, double* out) noexcept nogil:
     out[0] = cos(angle)
     out[1] = sin(angle)
@@ -447,34 +471,9 @@ cdef class _Engine:
         x[1] = rt[1] * ro[0] - rt[0] * ro[1]
         _cmul(term, x, term)
         _cmul(term, other, leak)
-        # The image of o (at -f_o): needs conj(o's amplitude) and both references.
-        _dirichlet(-(f_o + bin_t), H, g)
-        _dirichlet(f_o - bin_o, H, d)
-        d[1] = -d[1]
-        _cdiv(g, d, term)
-        _dirichlet((f_o + f_t) * H, WIN, d)
-        _cmul(term, d, term)
-        _cmul(term, ro, term)
-        _cmul(term, rt, term)
-        x[0] = other[0]
-        x[1] = -other[1]
-        _cmul(term, x, term)
-        leak[0] += term[0]
-        leak[1] += term[1]
-        # t's own image.
-        _dirichlet(-(f_t + bin_t), H, g)
-        _dirichlet(f_t - bin_t, H, d)
-        d[1] = -d[1]
-        _cdiv(g, d, term)
-        _dirichlet(2.0 * f_t * H, WIN, d)
-        _cmul(term, d, term)
-        _cmul(term, rt, term)
-        _cmul(term, rt, term)
-        x[0] = own[0]
-        x[1] = -own[1]
-        _cmul(term, x, term)
-        leak[0] += term[0]
-        leak[1] += term[1]
+        # The images (negative frequencies) of o and of t itself.
+        _add_image(f_o, bin_o, ro, other, f_t, bin_t, rt, H, leak)
+        _add_image(f_t, bin_t, rt, own, f_t, bin_t, rt, H, leak)
 
     cdef int _window_digit(self, Chan* ch, int64_t m, Window* w, const float* rot) noexcept nogil:
         """Judge the window ending at sub-block ``m``.
@@ -906,7 +905,21 @@ cdef class _Engine:
         return view
 
 
-cdef class DtmfDetector:
+cdef class _Receiver:
+    """What both receivers share: the engine, its rate, reset()."""
+
+    cdef _Engine _engine
+
+    @property
+    def sample_rate(self):
+        return self._engine.sample_rate
+
+    def reset(self):
+        """Drop all state; the next sample is sample 0 of a new stream."""
+        self._engine.reset()
+
+
+cdef class DtmfDetector(_Receiver):
     """DTMF receiver for one stream.
 
     ``DtmfDetector(sample_rate=8000, law=None, **thresholds)``: ``law`` "alaw" or
@@ -914,14 +927,8 @@ cdef class DtmfDetector:
     are listed in :data:`THRESHOLDS`.
     """
 
-    cdef _Engine _engine
-
     def __init__(self, double sample_rate=8000, law=None, **thresholds):
         self._engine = _Engine(1, sample_rate, law, thresholds)
-
-    @property
-    def sample_rate(self):
-        return self._engine.sample_rate
 
     def feed(self, buf):
         """Feed samples (any buffer of native int16, or G.711 bytes); return ended digits."""
@@ -935,12 +942,8 @@ cdef class DtmfDetector:
         """End of stream: return the digit still sounding (if long enough) and reset."""
         return [event for _, event in self._engine._flush()]
 
-    def reset(self):
-        """Drop all state; the next sample is sample 0 of a new stream."""
-        self._engine.reset()
 
-
-cdef class MultiChannelDtmf:
+cdef class MultiChannelDtmf(_Receiver):
     """DTMF receivers for ``channels`` streams fed together, channel-major.
 
     ``feed(buf)`` takes ``channels`` consecutive runs of n samples each (a span's
@@ -948,16 +951,11 @@ cdef class MultiChannelDtmf:
     thresholds as for :class:`DtmfDetector`.
     """
 
-    cdef _Engine _engine
     cdef readonly int channels
 
     def __init__(self, int channels, double sample_rate=8000, law=None, **thresholds):
         self._engine = _Engine(channels, sample_rate, law, thresholds)
         self.channels = channels
-
-    @property
-    def sample_rate(self):
-        return self._engine.sample_rate
 
     def feed(self, buf):
         """Feed one block for every channel; return [(channel, event)] for ended digits."""
@@ -972,6 +970,3 @@ cdef class MultiChannelDtmf:
     def flush(self):
         """End of every stream: digits still sounding, as [(channel, event)]; then reset."""
         return self._engine._flush()
-
-    def reset(self):
-        self._engine.reset()
