@@ -79,7 +79,7 @@ class Service:
         self.notifier = notifier or Notifier()
         self.started = time.time()
         self.stopping = asyncio.Event()
-        self._ready: set[int] = set()
+        self._ready: dict[int, bytes] = {}     # span -> this tick's block, read as it arrived
         # CPU seconds of this thread per kind of work, for `qbox bench bhca`'s profile:
         # media_tick (DTMF, prompts, bridges, and the IVR/ACD work digits trigger),
         # signalling (D-channel frames: ISDN, call control, ACD, CDR writes), timers, housekeeping.
@@ -197,8 +197,16 @@ class Service:
 
     # -- media ----------------------------------------------------------------------------
     def _span_ready(self, number: int) -> None:
-        self.loop.remove_reader(self.span_media[number].fileno())
-        self._ready.add(number)
+        """A span's block has arrived: keep it; tick once every span has one."""
+        media = self.span_media[number]
+        block = media.read_block()
+        if media.events():                 # ALARM/NOALARM: look at the span now, not in a second
+            self._check_span(self.config.span(number))
+        if block is None:
+            return
+        if number in self._ready:          # a second block before the tick: we are behind
+            self._tick()
+        self._ready[number] = block
         if len(self._ready) == len(self.span_media):
             self._tick()
         elif self._tick_pending is None and not self.lockstep:
@@ -209,10 +217,8 @@ class Service:
         if self._tick_pending is not None:
             self._tick_pending.cancel()
             self._tick_pending = None
-        self.media.tick()
-        for number in self._ready:
-            self.loop.add_reader(self.span_media[number].fileno(), self._span_ready, number)
-        self._ready.clear()
+        blocks, self._ready = self._ready, {}
+        self.media.tick(blocks)
         self.cpu["media_tick"] += time.thread_time() - started
         if self.lockstep:
             started = time.thread_time()
@@ -230,25 +236,29 @@ class Service:
     def _every_second(self) -> None:
         started = time.thread_time()
         for span in self.config.spans:
-            try:
-                status = self.backend.span_status(span.number)
-            except OSError as exc:
-                log.warning("span status failed", extra={"kv": {"span": span.number, "error": exc}})
-                continue
-            self.span_alarms.update(status)
-            stack = self.stacks[span.number]
-            down = bool(status.alarms & (SpanAlarm.RED | SpanAlarm.BLUE))
-            if down and stack.link_up:
-                stack.physical_down()
-            elif not down and not stack.link_up:
-                stack.physical_up()
-            (self.dchannel_alarms.up if stack.link_up else self.dchannel_alarms.down)(span.number)
+            self._check_span(span)
         for queue in self.config.queues:
             status = self.acd.queue_status(queue.name)
             waits = [caller.waited for caller in status.callers]
             self.queue_alarms.update(queue.name, len(waits), max(waits, default=0.0))
         self.clock.call_later(1.0, self._every_second)
         self.cpu["housekeeping"] += time.thread_time() - started
+
+    def _check_span(self, span) -> None:
+        """Span status to the alarm sources; layer 1 up or down to the span's ISDN stack."""
+        try:
+            status = self.backend.span_status(span.number)
+        except OSError as exc:
+            log.warning("span status failed", extra={"kv": {"span": span.number, "error": exc}})
+            return
+        self.span_alarms.update(status)
+        stack = self.stacks[span.number]
+        down = bool(status.alarms & (SpanAlarm.RED | SpanAlarm.BLUE))
+        if down and stack.link_up:
+            stack.physical_down()
+        elif not down and not stack.link_up:
+            stack.physical_up()
+        (self.dchannel_alarms.up if stack.link_up else self.dchannel_alarms.down)(span.number)
 
     def _watchdog(self) -> None:
         self.notifier.watchdog()

@@ -15,6 +15,7 @@ def register(subparsers) -> None:
     parser.add_argument("--lockstep", action="store_true",
                         help="time moves only with media blocks (simulators and benchmarks)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--cprofile", metavar="FILE", help="write a cProfile of the whole run to FILE at exit")
     parser.set_defaults(func=run)
 
 
@@ -22,4 +23,12 @@ def run(args) -> int:
     from appliance.daemon import run_service
 
     setup_logging(args.log_level, journald="JOURNAL_STREAM" in os.environ)
-    return run_service(args.config, args.state_dir, args.socket, args.lockstep)
+    if not args.cprofile:
+        return run_service(args.config, args.state_dir, args.socket, args.lockstep)
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(run_service, args.config, args.state_dir, args.socket, args.lockstep)
+    finally:
+        profiler.dump_stats(args.cprofile)
