@@ -9,17 +9,15 @@ leaves in ``$QBOX_RESULTS``, prints its exit status and powers the machine off; 
 serial console, which this driver reads line by line, logs (logger ``qbox.hil.qemu``) and keeps.
 
 qemu never outlives a run: it is killed (by its own PID) on timeout, on any error or interrupt
-in the caller, and by the kernel if the process that started it dies (``PR_SET_PDEATHSIG``).
+in the caller, and by the kernel if the process that started it dies (``setpriv --pdeathsig``).
 """
 from __future__ import annotations
 
 import base64
-import ctypes
 import logging
 import os
 import re
 import selectors
-import signal
 import subprocess
 import time
 import zipfile
@@ -35,7 +33,10 @@ _BEGIN = re.compile(r"QBOX-GUEST-BEGIN\b")
 _EXIT = re.compile(r"QBOX-GUEST-EXIT (\d+)")
 _FILE_BEGIN = re.compile(r"QBOX-FILE-BEGIN (\S+)")
 _FILE_END = re.compile(r"QBOX-FILE-END (\S+)")
-_PR_SET_PDEATHSIG = 1
+# qemu is started through util-linux's setpriv, which sets PR_SET_PDEATHSIG and execs it: if
+# the test process dies, the kernel kills qemu too (preexec_fn would do it in Python, but is
+# unsafe in a process with threads, as a pytest-xdist worker is).
+_DIE_WITH_PARENT = ("setpriv", "--pdeathsig", "KILL", "--")
 
 
 class GuestError(RuntimeError):
@@ -114,12 +115,6 @@ def install_wheel(wheel: Path, payload: Path) -> None:
                 script.chmod(0o755)
 
 
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: if the test process dies, so does qemu.
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
 class QemuDut:
     """A TCG guest booted from a :class:`GuestImage`; :meth:`run` boots it once per call."""
 
@@ -164,8 +159,8 @@ class QemuDut:
         started = time.monotonic()
         result = GuestRun(exit_status=None, timed_out=False)
         with open(workdir / "console.log", "w", encoding="utf-8", errors="replace") as console:
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            proc = subprocess.Popen([*_DIE_WITH_PARENT, *command], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     env=dict(os.environ, TMPDIR=str(workdir)))
             result.pid = proc.pid
             try:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import importlib.util
 import os
+import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -43,11 +45,21 @@ def payload(tmp_path) -> Path:
 
 
 def gone(pid: int) -> bool:
+    """No such process, or only its zombie left for init to reap."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
         return True
-    return False
+    return "\nState:\tZ" in status
+
+
+def eventually(predicate, seconds: float = 20.0) -> bool:
+    end = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_console_protocol_status_and_files(tmp_path, image, payload):
@@ -112,6 +124,30 @@ def test_an_interrupted_run_leaves_no_qemu(tmp_path, image, payload, monkeypatch
     with pytest.raises(KeyboardInterrupt):
         QemuDut(image, qemu=qemu).run(payload, tmp_path / "work", timeout=30)
     assert started and gone(started[0])
+
+
+def test_qemu_dies_with_the_process_that_started_it(tmp_path, image, payload):
+    pidfile = tmp_path / "qemu.pid"
+    qemu = fake_qemu(tmp_path, f"""
+        import os
+        open({str(pidfile)!r}, "w").write(str(os.getpid()))
+        print("QBOX-GUEST-BEGIN", flush=True)
+        time.sleep(600)
+    """)
+    driver = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(CHECKOUT)!r})
+        from pathlib import Path
+        from hil_tests.qemu import GuestImage, QemuDut
+        image = GuestImage(Path({str(image.kernel)!r}), Path({str(image.initrd)!r}), Path({str(image.rootfs)!r}))
+        QemuDut(image, qemu={qemu!r}).run(Path({str(payload)!r}), Path({str(tmp_path / "work")!r}), timeout=600)
+    """)])
+    try:
+        assert eventually(lambda: pidfile.exists() and pidfile.read_text().isdigit())
+    finally:
+        driver.kill()
+        driver.wait()
+    assert eventually(lambda: gone(int(pidfile.read_text())))
 
 
 def test_missing_image_or_run_script(tmp_path, image, payload):
