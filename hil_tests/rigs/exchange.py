@@ -44,7 +44,8 @@ __all__ = ["Exchange", "Line", "CallHandler", "TICK"]
 
 log = logging.getLogger(__name__)
 
-_REALTIME_BACKLOG = 2        # blocks queued toward the service before the rig skips one (real time)
+_REALTIME_LEAD = 3           # real time: blocks kept queued toward the service (60 ms of jitter buffer)
+_REALTIME_BACKLOG = 6        # real time: more than this queued and the rig skips a block
 _STALL_TIMEOUT = 20.0        # lock-step: real seconds to wait for the service's block (a loaded box is slow)
 
 
@@ -118,7 +119,7 @@ class _Side:
     silence: bytes
     lines: dict[int, Line] = field(default_factory=dict)
     owed: int = 0                              # lock-step: blocks the service still owes us
-    primed: bool = False                       # real time: one block of lead sent
+    primed: bool = False                       # real time: the jitter buffer has been filled once
 
     @property
     def number(self) -> int:
@@ -313,22 +314,28 @@ class Exchange:
             if line.hear is not None:
                 start = index * BLOCK_SAMPLES
                 line.hear(block[start:start + BLOCK_SAMPLES])
-        if not self.lockstep and not side.primed:
-            # One block of lead toward the service, so a late answer now and then finds
-            # the next block already queued instead of a hole in a bot's DTMF.
-            side.primed = True
-            side.far.send_media(side.silence)
-        elif not self.lockstep and len(side.far.outbox) >= _REALTIME_BACKLOG:
-            # The service sent a burst after a stall: answering every block would keep the
-            # delay for good.  Nothing is lost: the bots' audio waits for the next block.
-            self.counters["blocks_skipped"] += 1
-            return
-        out = bytearray(side.silence)
-        for index, line in lines.items():
-            audio = line.next_block()
-            if audio is not None:
-                out[index * BLOCK_SAMPLES:(index + 1) * BLOCK_SAMPLES] = audio
-        side.far.send_media(bytes(out))
+        sends = 1
+        if not self.lockstep:
+            # Real time: the far end takes one block every 20 ms whether or not ours has
+            # come, and a missing one is a hole in a bot's DTMF.  Keep a few blocks queued
+            # (a jitter buffer of real audio, never inserted silence); after a burst from
+            # the service skip one rather than keep the extra delay for good.
+            queued = len(side.far.outbox)
+            if queued >= _REALTIME_BACKLOG:
+                self.counters["blocks_skipped"] += 1
+                return
+            if queued < _REALTIME_LEAD - 1:
+                sends = _REALTIME_LEAD - queued
+                if side.primed:
+                    self.counters["jitter_refills"] += 1     # the buffer ran low: the rig was late
+                side.primed = True
+        for _ in range(sends):
+            out = bytearray(side.silence)
+            for index, line in lines.items():
+                audio = line.next_block()
+                if audio is not None:
+                    out[index * BLOCK_SAMPLES:(index + 1) * BLOCK_SAMPLES] = audio
+            side.far.send_media(bytes(out))
 
     def _dispatch(self) -> None:
         events = self._events

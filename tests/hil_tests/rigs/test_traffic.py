@@ -123,7 +123,8 @@ def test_real_time_run_with_a_compressed_profile(bench):
     report, service, rig = run_rig(bench, lockstep=False, duration=4.0, max_calls=3, drain=20.0,
                                    standin={"prompt_s": 0.4}, peak_per_minute=60, curve=FLAT, speed=4,
                                    patience_mean=1000, handling_mean=4, ring_delay=(0.4, 1.0), prompt_gap=0.3)
-    assert report["mode"] == "realtime" and report["offered"] == 3 == service.counters["offered"]
+    seen = (report["counters"], service.counters, [(c["outcome"], c["offered_at"]) for c in report["calls"]])
+    assert report["mode"] == "realtime" and report["offered"] == 3 == service.counters["offered"], seen
     assert report["answered"] == 3 and report["digits_pressed"] == service.counters["digits_detected"]
     # the far end kept time on its own: the service answered about 50 blocks a second
     assert rig.exchange.counters["blocks"] > 2 * 50 * 3
