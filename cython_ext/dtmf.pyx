@@ -29,7 +29,7 @@ How it works, and why not the usual 102-sample Goertzel blocks:
 * A digit needs three passing windows, and passes in at least a third of the
   windows that lie wholly inside it; steady windows that find the same tones off
   frequency veto it.  Over its steady windows at full level its two tones must
-  hold 94.5 % of the energy (79.5 % when the audio clips), measured against the
+  hold 94 % of the energy (79 % when the audio clips), measured against the
   energy of the two tones as fitted (amplitude, phase, frequency), which takes
   their beating into account and makes the share exact to about 1 %.  That is
   what keeps speech and music out: a voice whose two strongest partials land
@@ -81,7 +81,7 @@ THRESHOLDS = {
     "twist_standard_db": 10.0,    # high group weaker than low by at most this (Q.24: 8)
     "twist_reverse_db": 6.0,      # high group stronger than low by at most this (Q.24: 4)
     "freq_tolerance_pct": 2.5,    # both tones within this of nominal (accept 1.5, reject 3.5)
-    "energy_fraction": 0.945,     # share of the digit's energy in its two tones
+    "energy_fraction": 0.94,      # share of the digit's energy in its two tones
     "relative_peak_db": 8.0,      # each tone above the rest of its group by this
     "min_duration_ms": 31.5,      # shortest tone reported (accept 40, reject 23)
     "split_gap_ms": 24.0,         # an absence this long ends a digit (bridge 10, split 40)
@@ -95,7 +95,7 @@ cdef enum:
     MIN_VALID = 3        # windows that must pass every test for a digit to count
     SCAN_BACK = 10       # sub-blocks searched backwards for a digit's onset
     OFF_FREQ = -2        # window verdict: OFF_FREQ - digit, see _window_digit
-    KEEP = 6             # steady windows measured exactly per digit
+    KEEP = 3             # steady windows measured exactly per digit
 
 cdef double _TONES[NTONES]
 _TONES[:] = [697.0, 770.0, 852.0, 941.0, 1209.0, 1336.0, 1477.0, 1633.0]
