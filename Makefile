@@ -14,7 +14,7 @@ APT_TEST += python3-yaml python3-serial python3-pyudev python3-alsaaudio python3
 # The appliance image (images/) and the qemu DUT that boots it (hil_tests/qemu.py).
 APT_TEST += mmdebstrap qemu-system-x86 e2fsprogs
 
-PYX := $(wildcard cython_ext/*.pyx cython_ext/*.pxd)
+PYX := $(wildcard cython_ext/*.pyx cython_ext/*.pxd cython_ext/*.h)
 
 .PHONY: demo test setup setup-test build clean image
 
