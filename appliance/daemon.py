@@ -49,7 +49,7 @@ from appliance.store.cdr import CdrStore
 from appliance.tones import render
 from cython_ext import g711
 from drivers.clock import Clock, LoopClock, ManualClock
-from drivers.dahdi import open_backend
+from drivers.dahdi import DahdiError, open_backend
 from drivers.dahdi.interface import Alarm as SpanAlarm
 
 __all__ = ["Service", "ServicePaths"]
@@ -80,6 +80,7 @@ class Service:
         self.started = time.time()
         self.stopping = asyncio.Event()
         self._ready: dict[int, bytes] = {}     # span -> this tick's block, read as it arrived
+        self._lost: set[int] = set()            # spans whose device went away
         # CPU seconds of this thread per kind of work, for `qbox bench bhca`'s profile:
         # media_tick (DTMF, prompts, bridges, and the IVR/ACD work digits trigger),
         # signalling (D-channel frames: ISDN, call control, ACD, CDR writes), timers, housekeeping.
@@ -199,7 +200,11 @@ class Service:
     def _span_ready(self, number: int) -> None:
         """A span's block has arrived: keep it; tick once every span has one."""
         media = self.span_media[number]
-        block = media.read_block()
+        try:
+            block = media.read_block()
+        except DahdiError as exc:
+            self._device_lost(number, media, exc)
+            return
         if media.events():                 # ALARM/NOALARM: look at the span now, not in a second
             self._check_span(self.config.span(number))
         if block is None:
@@ -207,7 +212,7 @@ class Service:
         if number in self._ready:          # a second block before the tick: we are behind
             self._tick()
         self._ready[number] = block
-        if len(self._ready) == len(self.span_media):
+        if len(self._ready) + len(self._lost) >= len(self.span_media):
             self._tick()
         elif self._tick_pending is None and not self.lockstep:
             self._tick_pending = self.loop.call_later(LATE_SPAN_GRACE, self._tick)
@@ -228,8 +233,11 @@ class Service:
     def _dchannel_readable(self, number: int) -> None:
         started = time.thread_time()
         dchannel, stack = self.dchannels[number], self.stacks[number]
-        while (frame := dchannel.recv()) is not None:
-            stack.receive_frame(frame)
+        try:
+            while (frame := dchannel.recv()) is not None:
+                stack.receive_frame(frame)
+        except DahdiError as exc:
+            self._device_lost(number, dchannel, exc)
         self.cpu["signalling"] += time.thread_time() - started
 
     # -- once a second ----------------------------------------------------------------------
@@ -243,6 +251,17 @@ class Service:
             self.queue_alarms.update(queue.name, len(waits), max(waits, default=0.0))
         self.clock.call_later(1.0, self._every_second)
         self.cpu["housekeeping"] += time.thread_time() - started
+
+    def _device_lost(self, number: int, device, exc: DahdiError) -> None:
+        """A span's device went away (driver unloaded, simulator gone): stop reading it,
+        say so once, and let the span's status (and its alarm) tell the rest."""
+        self.loop.remove_reader(device.fileno())
+        self._lost.add(number)
+        self.media.detach(number)
+        log.error("span device lost; no longer read", extra={"kv": {"span": number, "error": exc}})
+        self.bus.publish("span.device_lost", span=number, error=str(exc))
+        if self.stacks[number].link_up:
+            self.stacks[number].physical_down()
 
     def _check_span(self, span) -> None:
         """Span status to the alarm sources; layer 1 up or down to the span's ISDN stack."""

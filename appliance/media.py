@@ -172,6 +172,12 @@ class MediaEngine:
         self.listen(channel, None)
         self.unbridge(channel)
 
+    def detach(self, span: int) -> None:
+        """Stop ticking a span whose device is gone; its channels fall silent."""
+        detached = self._spans.pop(span, None)
+        if detached is not None:
+            detached.incoming = b""
+
     # -- the tick -----------------------------------------------------------------------
     def tick(self, blocks: dict[int, bytes] | None = None) -> int:
         """One 20 ms step over every span; returns the number of spans that had a block.
@@ -243,15 +249,15 @@ class MediaEngine:
     def _fill_bridges(self) -> None:
         block = self.block
         for ref, peer in self._bridges.items():
-            source, target = self._spans[peer.span], self._spans[ref.span]
-            if not source.incoming or not target.incoming:
+            source, target = self._spans.get(peer.span), self._spans.get(ref.span)
+            if source is None or target is None or not source.incoming or not target.incoming:
                 continue
             start = peer.index * block
             target.outgoing[ref.index * block:(ref.index + 1) * block] = source.incoming[start:start + block]
         for caller, recorder in self._recorders.items():
             agent = self._bridges.get(caller)
-            a, b = self._spans[caller.span], self._spans[agent.span] if agent else None
-            if agent is None or not a.incoming or b is None or not b.incoming:
+            a, b = self._spans.get(caller.span), self._spans.get(agent.span) if agent else None
+            if a is None or b is None or not a.incoming or not b.incoming:
                 continue
             recorder.write(a.incoming[caller.index * block:(caller.index + 1) * block],
                            b.incoming[agent.index * block:(agent.index + 1) * block])

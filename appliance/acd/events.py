@@ -9,7 +9,9 @@ Events are plain data: treat them as read-only.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import functools
+
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Optional
 
 __all__ = [
@@ -233,5 +235,14 @@ EVENT_TYPES: dict[str, type[AcdEvent]] = {
 
 
 def event_data(event: AcdEvent) -> dict[str, Any]:
-    """The event's fields as a plain dict (for JSON records)."""
-    return asdict(event)
+    """The event's fields as a plain dict (for JSON records and the event bus).
+
+    Fields hold plain values, so a shallow walk is enough; ``dataclasses.asdict`` deep-copies
+    and cost a sixth of the service's CPU under load.
+    """
+    return {name: getattr(event, name) for name in _field_names(type(event))}
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))

@@ -238,7 +238,7 @@ class CallManager:
 
     # -- the ACD's decisions -----------------------------------------------------------------
     def _on_acd_event(self, event: acd_events.AcdEvent) -> None:
-        self.bus.publish(f"queue.{event.kind}", **_event_data(event))
+        self.bus.publish(f"queue.{event.kind}", **acd_events.event_data(event))
         call = self.calls.get(getattr(event, "caller", ""))
         if call is None:
             return
@@ -336,7 +336,8 @@ class CallManager:
                 call.state = "clearing"
                 self.acd.agent_hangup(leg.agent)
                 self.hangup(call, NORMAL_CLEARING, by="agent")
-            elif call.ringing.pop(leg.agent, None) is leg:
+            elif call.ringing.get(leg.agent) is leg:   # not a newer leg to the same agent
+                del call.ringing[leg.agent]
                 self.acd.decline(call.id, leg.agent)  # busy, rejected or unreachable
                 if not call.ringing and call.state == "ringing":
                     call.state = "queued"
@@ -426,12 +427,3 @@ class CallManager:
     def summaries(self) -> list[dict]:
         now = self.clock.wall()
         return [call.summary(now) for call in self.calls.values()]
-
-
-def _event_data(event: acd_events.AcdEvent) -> dict:
-    data = {name: getattr(event, name) for name in event.__slots__ if name not in ("time", "wall")}
-    for cls in type(event).__mro__[1:]:
-        for name in getattr(cls, "__slots__", ()):
-            if name not in ("time", "wall"):
-                data.setdefault(name, getattr(event, name))
-    return data

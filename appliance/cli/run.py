@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from appliance.control import DEFAULT_SOCKET
 from appliance.logs import setup_logging
@@ -27,7 +28,7 @@ def run(args) -> int:
         return run_service(args.config, args.state_dir, args.socket, args.lockstep)
     import cProfile
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)   # CPU, not wall: what the box pays
     try:
         return profiler.runcall(run_service, args.config, args.state_dir, args.socket, args.lockstep)
     finally:

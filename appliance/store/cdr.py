@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from appliance.store.db import Store
@@ -80,12 +80,13 @@ class Cdr:
         return round(self.end - self.answer, 3) if self.answer is not None else 0.0
 
     def as_row(self) -> dict:
-        row = asdict(self)
+        row = {name: getattr(self, name) for name in _FIELDS}   # shallow: asdict deep-copies
         row.update(duration=self.duration, billsec=self.billsec)
         return row
 
 
-_COLUMNS = [f.name for f in fields(Cdr)] + ["duration", "billsec"]
+_FIELDS = tuple(f.name for f in fields(Cdr))
+_COLUMNS = [*_FIELDS, "duration", "billsec"]
 
 
 class CdrStore:

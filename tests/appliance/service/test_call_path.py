@@ -1,6 +1,7 @@
 """The whole call path through `qbox run`: trunk SETUP, IVR, DTMF, queue, agent, bridge, CDR."""
 from __future__ import annotations
 
+import time
 import wave
 
 import pytest
@@ -188,3 +189,14 @@ def test_kill_9_in_the_middle_of_traffic_loses_no_cdr_of_a_completed_call(box_fa
     rows = box.cdrs()
     assert sorted(r["src"] for r in rows) == sorted(completed)
     assert all(r["disposition"] == "ANSWERED" for r in rows)
+
+
+def test_the_service_outlives_its_spans_device_and_says_so_once(box_factory):
+    box = box_factory()
+    box.farend.stop()                                 # the simulator (the "card") goes away
+    time.sleep(1.0)
+    status = box.request("status")                    # the NOC can still ask
+    assert all(span["dchannel"] == "down" for span in status["spans"])
+    log = (box.root / "service.log").read_text()
+    assert 2 <= log.count("span device lost") <= 4    # media and D-channel of each span, once
+    assert len(log.splitlines()) < 200                # no flood
