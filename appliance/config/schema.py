@@ -87,7 +87,8 @@ class DahdiConfig:
     device: str = "dahdi:///dev/dahdi"
     loadzones: tuple[str, ...] = ("us",)
     defaultzone: str = "us"
-    echocanceller: Literal["oslec", "mg2", "kb1", "sec", "sec2", "hpec"] | None = "oslec"
+    # mg2 is built with DAHDI itself; oslec needs the kernel's echo module, which Debian's kernel lacks.
+    echocanceller: Literal["oslec", "mg2", "kb1", "sec", "sec2", "hpec"] | None = "mg2"
 
     def config_checks(self) -> Iterator[tuple[tuple, str]]:
         scheme = urlsplit(self.device).scheme

@@ -10,10 +10,10 @@ def directives(text: str) -> list[str]:
 def test_branch_e1_pri_spans_and_fxs():
     lines = directives(render_system_conf(load_config("examples/branch.yaml")))
     assert lines == [
-        "span=1,1,0,ccs,hdb3,crc4", "bchan=1-15,17-31", "hardhdlc=16", "echocanceller=oslec,1-15,17-31",
-        "span=2,2,0,ccs,hdb3,crc4", "bchan=32-46,48-62", "hardhdlc=47", "echocanceller=oslec,32-46,48-62",
-        "span=3,0,0,ccs,hdb3,crc4", "bchan=63-77,79-93", "hardhdlc=78", "echocanceller=oslec,63-77,79-93",
-        "fxoks=94-97", "echocanceller=oslec,94-97",
+        "span=1,1,0,ccs,hdb3,crc4", "bchan=1-15,17-31", "hardhdlc=16", "echocanceller=mg2,1-15,17-31",
+        "span=2,2,0,ccs,hdb3,crc4", "bchan=32-46,48-62", "hardhdlc=47", "echocanceller=mg2,32-46,48-62",
+        "span=3,0,0,ccs,hdb3,crc4", "bchan=63-77,79-93", "hardhdlc=78", "echocanceller=mg2,63-77,79-93",
+        "fxoks=94-97", "echocanceller=mg2,94-97",
         "loadzone=cn", "loadzone=us", "defaultzone=cn",
     ]
 
