@@ -43,7 +43,8 @@ class Console:
             raise
         except (OSError, ValueError) as exc:   # reset, timeout, or a line cut short
             self.close()
-            raise QboxError(f"lost the qbox service at {self.path}: {exc or type(exc).__name__}") from None
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise QboxError(f"lost the qbox service at {self.path}: {reason}") from None
 
     def close(self) -> None:
         if self._client is not None:

@@ -7,6 +7,7 @@ every table keeps rows, and a cut table ends in ``... N more``.
 """
 from __future__ import annotations
 
+import textwrap
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,7 @@ def frame(snapshot: Snapshot) -> list[str]:
 
 def error_frame(message: str) -> list[str]:
     """The screen while the service cannot be reached: ``top`` keeps trying every second."""
-    return _fit([f"qbox top: {message}", "", "trying again every second; q quits"])
+    return _fit(textwrap.wrap(f"qbox top: {message}", WIDTH, break_on_hyphens=False) + ["", "trying again at each repaint; q quits"])
 
 
 # -- the parts ------------------------------------------------------------------------------

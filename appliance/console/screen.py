@@ -43,6 +43,10 @@ class Screen:
         self._shown = list(lines)
         self.out.flush()
 
+    def invalidate(self) -> None:
+        """Paint the whole screen next time (the operator pressed a key: line noise, a resize)."""
+        self._shown = None
+
     def close(self) -> None:
         """Leave the cursor on a fresh line below the frame, for the shell prompt."""
         if self.ansi and self._shown is not None:
@@ -83,7 +87,8 @@ class Keys:
 
 
 def run_live(frames: Iterator[list[str]], screen: Screen, keys: Keys, interval: float) -> int:
-    """Paint the next frame every ``interval`` seconds until ``q`` or Ctrl-C; any other key repaints now."""
+    """Paint the next frame every ``interval`` seconds until ``q`` or Ctrl-C; any other key repaints
+    the whole screen at once."""
     try:
         with keys:
             for lines in frames:
@@ -91,6 +96,8 @@ def run_live(frames: Iterator[list[str]], screen: Screen, keys: Keys, interval: 
                 typed = keys.wait(interval)
                 if "q" in typed.lower() or "\x03" in typed:
                     break
+                if typed:
+                    screen.invalidate()
     except KeyboardInterrupt:
         pass
     finally:

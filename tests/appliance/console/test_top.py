@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 from appliance.console import HEIGHT, WIDTH, Console, frame, take_snapshot
 from tests.appliance.console.conftest import row
@@ -77,26 +78,44 @@ def _tmux(server, *args: str) -> str:
                           timeout=30).stdout
 
 
-def _wait_for_pane(box, server, target: str, predicate) -> list[str]:
-    """Step the line until the pane shows what ``predicate`` wants (top repaints every second)."""
-    seen: list[str] = []
+def _pane(server, target: str) -> list[str]:
+    lines = [line.rstrip() for line in _tmux(server, "capture-pane", "-p", "-t", target).split("\n")[:HEIGHT]]
+    return lines + [""] * (HEIGHT - len(lines))
 
-    def shown() -> bool:
-        nonlocal seen
-        seen = _tmux(server, "capture-pane", "-p", "-t", target).split("\n")[:HEIGHT]
-        seen = [line.rstrip() for line in seen] + [""] * (HEIGHT - len(seen))
-        return predicate(seen)
 
-    try:
-        box.exchange.run_until(shown, seconds=600)      # line time; about 15 s of real time at most
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; the pane shows:\n" + "\n".join(seen)) from None
-    return seen
+def _wait_for_pane(server, target: str, predicate, tick) -> list[str]:
+    """Call ``tick`` (step the line, or sleep) until the pane shows what ``predicate`` wants."""
+    for _ in range(3000):                 # top repaints every second; this allows a minute or more
+        lines = _pane(server, target)
+        if predicate(lines):
+            return lines
+        tick()
+    raise AssertionError("the pane never showed it; it shows:\n" + "\n".join(lines))
+
+
+def _frame_shows(call_state: str):
+    def check(lines: list[str]) -> bool:
+        try:
+            _check_frame(lines, call_state)
+        except AssertionError:
+            return False          # not yet: the pane may be half repainted
+        return True
+
+    return check
 
 
 def _calls_gone(lines: list[str]) -> bool:
     """The calls table says "no calls" and the rows below it are wiped."""
     return "no calls" in lines and not any(lines[lines.index("no calls") + 1:])
+
+
+def _text(lines: list[str]) -> str:
+    """The pane's words as one line (tmux wraps nothing: the frame wraps its own long lines)."""
+    return " ".join(line for line in lines if line)
+
+
+def _ended(lines: list[str]) -> bool:
+    return any(line.startswith("top ended: ") for line in lines)
 
 
 # The pane runs top under this small parent, which reports how top ended.  (tmux's own
@@ -109,48 +128,43 @@ print(f"top ended: {subprocess.call(sys.argv[1:])}", flush=True)
 """
 
 
-def _wait_for_exit(box, server, target: str) -> None:
-    """``top`` in ``target`` ends, with status 0."""
-    ended: list[str] = []
-
-    def shown() -> bool:
-        ended[:] = [line for line in _tmux(server, "capture-pane", "-p", "-t", target).split("\n")
-                    if line.startswith("top ended: ")]
-        return bool(ended)
-
-    try:
-        box.exchange.run_until(shown, seconds=200)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; top still shows:\n" + _tmux(server, "capture-pane", "-p", "-t", target)) from None
-    assert ended == ["top ended: 0"], _tmux(server, "capture-pane", "-p", "-t", target)
-
-
 def test_top_live_in_an_80x24_tmux_pane(box_factory, tmp_path):
     assert shutil.which("tmux"), "tmux is in the Makefile's APT_TEST list"
     box = box_factory(agent_answer_after={"8001": 1.0, "8002": 1.0})
     _talking(box)
+    step = box.exchange.step
     server, reporter = tmp_path / "tmux.sock", tmp_path / "report.py"
     reporter.write_text(_REPORTER)
     command = f"{sys.executable} {reporter} {sys.executable} -m appliance.cli top --socket {box.socket}"
-    _tmux(server, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24", "-s", "noc", command)
+    _tmux(server, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24", "-s", "noc", "-n", "first",
+          command)
     try:
-        _tmux(server, "set-option", "-t", "noc", "remain-on-exit", "on")
-        lines = _wait_for_pane(box, server, "noc", lambda seen: _frame_shows(seen, "talking"))
+        _tmux(server, "set-option", "-t", "noc:first", "remain-on-exit", "on")
+        _wait_for_pane(server, "noc:first", _frame_shows("talking"), step)
 
-        # Live: the caller hangs up and the next repaint shows the box empty again.
+        # Live: the caller hangs up and a later repaint shows the box empty again.
         box.exchange.hang_up(box.exchange.callers[CALLER])
-        lines = _wait_for_pane(box, server, "noc", _calls_gone)
+        lines = _wait_for_pane(server, "noc:first", _calls_gone, step)
         assert lines[1].startswith("calls 0: ivr 0 queued 0 ringing 0 talking 0")
         assert row(lines, "8001")[1] != "talk" and row(lines, "sales")[:2] == ["sales", "0"]
 
-        _tmux(server, "send-keys", "-t", "noc", "q")
-        _wait_for_exit(box, server, "noc")
-
-        # Ctrl-C ends it as cleanly as q does.
+        # Ctrl-C ends a second top cleanly.
         _tmux(server, "new-window", "-t", "noc", "-n", "again", command)
         _tmux(server, "set-option", "-t", "noc:again", "remain-on-exit", "on")
-        _wait_for_pane(box, server, "noc:again", _calls_gone)
+        _wait_for_pane(server, "noc:again", _calls_gone, step)
         _tmux(server, "send-keys", "-t", "noc:again", "C-c")
-        _wait_for_exit(box, server, "noc:again")
+        lines = _wait_for_pane(server, "noc:again", _ended, step)
+        assert "top ended: 0" in lines, "\n".join(lines)
+
+        # The service dies: the first top says so and keeps trying; q ends it.
+        box.kill()
+        lines = _wait_for_pane(server, "noc:first", lambda lines: "Connection refused" in _text(lines),
+                               lambda: time.sleep(0.02))   # first "lost the ... service", then this
+        expected = (f"qbox top: cannot reach the qbox service at {box.socket}: Connection refused"
+                    " (is `qbox run` running?) trying again at each repaint; q quits")
+        assert re.sub(r"\s", "", _text(lines)) == re.sub(r"\s", "", expected)    # a long path may be cut
+        _tmux(server, "send-keys", "-t", "noc:first", "q")
+        lines = _wait_for_pane(server, "noc:first", _ended, lambda: time.sleep(0.02))
+        assert "top ended: 0" in lines, "\n".join(lines)
     finally:
         subprocess.run(["tmux", "-S", str(server), "kill-server"], capture_output=True, timeout=30)
