@@ -8,12 +8,14 @@ both into ``QboxError`` (exit 1) and reconnects on the next request, which is wh
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
+from appliance.cli._output import add_json_flag, print_json
 from appliance.control import DEFAULT_SOCKET, ControlClient
 from appliance.errors import BadInput, QboxError
 
-__all__ = ["Console", "add_socket_option", "ask"]
+__all__ = ["Console", "add_socket_option", "ask", "add_view"]
 
 
 def add_socket_option(parser: argparse.ArgumentParser) -> None:
@@ -62,3 +64,19 @@ def ask(path: str, cmd: str, **args: Any) -> Any:
     """One request on its own connection (the one-shot console commands)."""
     with Console(path) as console:
         return console.request(cmd, **args)
+
+
+def add_view(parser: argparse.ArgumentParser, cmd: str, render: Callable[[Any], list[str]],
+             json_key: str | None = None) -> None:
+    """Make ``parser`` a read-only view: ask the service ``cmd`` and print ``render(result)``,
+    or with ``--json`` the result itself (under ``json_key`` when given)."""
+    def run(args) -> None:
+        result = ask(args.socket, cmd)
+        if args.json:
+            print_json({json_key: result} if json_key else result)
+        else:
+            print("\n".join(render(result)))
+
+    add_socket_option(parser)
+    add_json_flag(parser)
+    parser.set_defaults(func=run)

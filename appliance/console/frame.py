@@ -58,8 +58,9 @@ def frame(snapshot: Snapshot) -> list[str]:
 
 
 def error_frame(message: str) -> list[str]:
-    """The screen while the service cannot be reached: ``top`` keeps trying every second."""
-    return _fit(textwrap.wrap(f"qbox top: {message}", WIDTH, break_on_hyphens=False) + ["", "trying again at each repaint; q quits"])
+    """The screen while the service cannot be reached: ``top`` keeps trying at each repaint."""
+    lines = textwrap.wrap(f"qbox top: {message}", WIDTH, break_on_hyphens=False)
+    return _fit(lines + ["", "trying again at each repaint; q quits"])
 
 
 # -- the parts ------------------------------------------------------------------------------
