@@ -100,7 +100,8 @@ class Service:
 
         self.acd = AcdEngine(self.clock, config.queues, config.agents)
         fresh = not AcdStore(self.store).load_agents()[0]
-        self.stats = attach_store(self.acd, self.store)
+        # queue events of one loop iteration are committed together, just after it
+        self.stats = attach_store(self.acd, self.store, schedule=loop.call_soon)
         self.queue_log = attach_queue_log(self.acd, self.paths.queue_log)
 
         self.backend = open_backend(config.dahdi.device)

@@ -91,6 +91,17 @@ class Recorder:
         self._wav.close()
 
 
+@dataclass(eq=False)
+class _Bridge:
+    """Two channels joined both ways (side a is the caller), resolved once when bridged."""
+
+    a: "_Span"
+    a_start: int
+    b: "_Span"
+    b_start: int
+    recorder: Recorder | None = None
+
+
 @dataclass
 class _Span:
     number: int
@@ -99,6 +110,7 @@ class _Span:
     silence: bytes
     incoming: bytes = b""
     outgoing: bytearray = field(default_factory=bytearray)
+    listeners: int = 0              # channels whose digits someone wants
 
 
 class MediaEngine:
@@ -113,8 +125,8 @@ class MediaEngine:
             silence = bytes([SILENCE[law]]) * (n * block)
             self._spans[number] = _Span(number, media, MultiChannelDtmf(n, law=law), silence)
         self._playing: dict[ChannelRef, _Playback] = {}
-        self._bridges: dict[ChannelRef, ChannelRef] = {}          # each side -> the other
-        self._recorders: dict[ChannelRef, Recorder] = {}          # keyed by the caller side
+        self._bridges: dict[ChannelRef, _Bridge] = {}             # each side -> its bridge
+        self._links: set[_Bridge] = set()
         self._dtmf_listeners: dict[ChannelRef, Callable[[str], None]] = {}
         self.ticks = 0
         self.missed_blocks = 0
@@ -143,28 +155,37 @@ class MediaEngine:
 
     def listen(self, channel: ChannelRef, on_digit: Callable[[str], None] | None) -> None:
         """Send this channel's DTMF digits to ``on_digit`` (None stops listening)."""
+        span = self._spans.get(channel.span)
         if on_digit is None:
-            self._dtmf_listeners.pop(channel, None)
-        else:
-            self._dtmf_listeners[channel] = on_digit
+            if self._dtmf_listeners.pop(channel, None) is not None and span is not None:
+                span.listeners -= 1
+            return
+        if channel not in self._dtmf_listeners and span is not None:
+            if not span.listeners:
+                span.detector.reset()   # it was not fed while nobody listened
+            span.listeners += 1
+        self._dtmf_listeners[channel] = on_digit
 
     def bridge(self, caller: ChannelRef, agent: ChannelRef, recorder: Recorder | None = None) -> None:
         self.stop(caller)
         self.stop(agent)
-        self._bridges[caller] = agent
-        self._bridges[agent] = caller
-        if recorder is not None:
-            self._recorders[caller] = recorder
+        link = _Bridge(self._spans[caller.span], caller.index * self.block,
+                       self._spans[agent.span], agent.index * self.block, recorder)
+        self._bridges[caller] = self._bridges[agent] = link
+        self._links.add(link)
 
     def unbridge(self, channel: ChannelRef) -> Recorder | None:
         """Break the bridge this channel is in; returns its recorder (closed) if it had one."""
-        peer = self._bridges.pop(channel, None)
-        if peer is not None:
-            self._bridges.pop(peer, None)
-        recorder = self._recorders.pop(channel, None) or (self._recorders.pop(peer, None) if peer else None)
-        if recorder is not None:
-            recorder.close()
-        return recorder
+        link = self._bridges.pop(channel, None)
+        if link is None:
+            return None
+        for ref, other in list(self._bridges.items()):
+            if other is link:
+                del self._bridges[ref]
+        self._links.discard(link)
+        if link.recorder is not None:
+            link.recorder.close()
+        return link.recorder
 
     def release(self, channel: ChannelRef) -> None:
         """The channel's call is gone: stop everything on it."""
@@ -208,6 +229,8 @@ class MediaEngine:
         return len(ready)
 
     def _detect(self, span: _Span) -> None:
+        if not span.listeners:
+            return          # nobody on this span is listening (the agents' side, idle trunks)
         for index, event in span.detector.feed(span.incoming):
             self.digits_detected += 1
             listener = self._dtmf_listeners.get(ChannelRef(span.number, index))
@@ -248,16 +271,13 @@ class MediaEngine:
 
     def _fill_bridges(self) -> None:
         block = self.block
-        for ref, peer in self._bridges.items():
-            source, target = self._spans.get(peer.span), self._spans.get(ref.span)
-            if source is None or target is None or not source.incoming or not target.incoming:
+        for link in self._links:
+            a, b = link.a, link.b
+            if not a.incoming or not b.incoming:     # a span without a block (or detached)
                 continue
-            start = peer.index * block
-            target.outgoing[ref.index * block:(ref.index + 1) * block] = source.incoming[start:start + block]
-        for caller, recorder in self._recorders.items():
-            agent = self._bridges.get(caller)
-            a, b = self._spans.get(caller.span), self._spans.get(agent.span) if agent else None
-            if a is None or b is None or not a.incoming or not b.incoming:
-                continue
-            recorder.write(a.incoming[caller.index * block:(caller.index + 1) * block],
-                           b.incoming[agent.index * block:(agent.index + 1) * block])
+            heard_a = a.incoming[link.a_start:link.a_start + block]
+            heard_b = b.incoming[link.b_start:link.b_start + block]
+            a.outgoing[link.a_start:link.a_start + block] = heard_b
+            b.outgoing[link.b_start:link.b_start + block] = heard_a
+            if link.recorder is not None:
+                link.recorder.write(heard_a, heard_b)

@@ -9,6 +9,8 @@ service).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from appliance.acd.engine import AcdEngine
 from appliance.acd.events import AcdEvent
 from appliance.acd.stats import AgentTimes, StatsBook
@@ -18,9 +20,14 @@ from appliance.store.db import Store
 __all__ = ["attach_store"]
 
 
-def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None) -> StatsBook:
+def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None,
+                 schedule: Callable[[Callable[[], None]], object] | None = None) -> StatsBook:
     """Restore ``engine`` and ``stats`` from ``store`` and keep recording; returns the
-    stats book (a new one for the engine's queues when none is given)."""
+    stats book (a new one for the engine's queues when none is given).
+
+    ``schedule`` (e.g. ``loop.call_soon``) groups commits: the operations of one loop
+    iteration are written in one transaction, just after it, instead of one each.
+    """
     acd_store = AcdStore(store)
     stats = stats or StatsBook.for_engine(engine)
     records, times = acd_store.load_agents()
@@ -50,6 +57,19 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
         pending.clear()
         agents_touched.clear()
 
+    scheduled = False
+
+    def commit_later() -> None:
+        nonlocal scheduled
+        if not scheduled:
+            scheduled = True
+            schedule(commit_now)
+
+    def commit_now() -> None:
+        nonlocal scheduled
+        scheduled = False
+        commit()
+
     engine.subscribe(record)
-    engine.on_flushed(commit)
+    engine.on_flushed(commit if schedule is None else commit_later)
     return stats

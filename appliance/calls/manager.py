@@ -194,16 +194,19 @@ class CallManager:
         self.media.play(call.channel, [self.prompts.get(p) for p in prompts], on_done)
 
     def enqueue(self, call: QueueCall, queue: str, priority: int) -> None:
+        previous = call.state, call.queue, call.queued_at
+        # Set before joining: a free agent is offered the caller inside join() (state "ringing").
+        call.state, call.queue = "queued", queue
+        call.queued_at = call.queued_at or self.clock.wall()
+        self._hold(call)
         result = self.acd.join(queue, call.id, callerid=call.calling, priority=priority)
         if result.status in ("joined", "resumed"):
-            call.state, call.queue = "queued", queue
-            call.queued_at = call.queued_at or self.clock.wall()
-            self._hold(call)
             self.bus.publish("call.queued", call=call.id, queue=queue, position=result.position,
                              priority=priority)
             return
         # Refused (full, joinempty) or gone at once (leavewhenempty): the queue's overflow
         # if it has one, else tell the caller and clear as busy.
+        call.state, call.queue, call.queued_at = previous
         self.bus.publish("call.refused", call=call.id, queue=queue, reason=result.status)
         overflow = self._queue_config(queue).overflow
         if overflow and overflow != queue:
