@@ -30,7 +30,7 @@ from appliance.acd import AcdEngine
 from appliance.acd.persistence import AcdStore, attach_store
 from appliance.acd.queue_log import attach_queue_log
 from appliance.alarms import (
-    AlarmManager, DChannelAlarms, EventBusOutput, QueueAlarms, SoundOutput, SpanAlarms, SyslogOutput,
+    AlarmManager, DChannelAlarms, DeviceAlarms, DiskAlarms, EventBusOutput, QueueAlarms, SoundOutput, SpanAlarms, SyslogOutput,
     TowerOutput, alarm_handlers,
 )
 from appliance.calls import CallManager, Recording, agent_interface
@@ -81,6 +81,7 @@ class Service:
         self.stopping = asyncio.Event()
         self._ready: dict[int, bytes] = {}     # span -> this tick's block, read as it arrived
         self._lost: set[int] = set()            # spans whose device went away
+        self._seconds = 0
         # CPU seconds of this thread per kind of work, for `qbox bench bhca`'s profile:
         # media_tick (DTMF, prompts, bridges, and the IVR/ACD work digits trigger),
         # signalling (D-channel frames: ISDN, call control, ACD, CDR writes), timers, housekeeping.
@@ -131,6 +132,8 @@ class Service:
             self.stacks[span.number] = stack
 
         self.alarms = AlarmManager(config.alarms, self.clock, AlarmStore(self.store), [EventBusOutput(self.bus)])
+        self.device_alarms = DeviceAlarms(self.alarms, config.alarms)
+        self.disk_alarms = DiskAlarms(self.alarms, config.alarms)
         self._alarm_outputs()
         self.alarms.restore()
         self.span_alarms = SpanAlarms(self.alarms, self.clock, config.alarms)
@@ -150,10 +153,12 @@ class Service:
         config = self.config.alarms
         if config.tower:
             from drivers.tower import open_tower
-            self.alarms.add_output(TowerOutput(config, self.clock, lambda: open_tower(config.tower)))
+            self.alarms.add_output(TowerOutput(config, self.clock, lambda: open_tower(config.tower),
+                                               on_presence=self.device_alarms.presence_callback("tower")))
         if config.sound:
             from drivers.sound import open_sound
-            self.alarms.add_output(SoundOutput(config, self.clock, lambda: open_sound(config.sound)))
+            self.alarms.add_output(SoundOutput(config, self.clock, lambda: open_sound(config.sound),
+                                               on_presence=self.device_alarms.presence_callback("sound")))
         if getattr(config, "syslog", ""):
             self.alarms.add_output(SyslogOutput(config.syslog, self.clock, facility=config.syslog_facility))
 
@@ -182,6 +187,7 @@ class Service:
 
     async def _shutdown(self) -> None:
         self.notifier.stopping()
+        self.calls.shut_down()          # calls still up get their CDR (cause 41, cleared by the system)
         loop = asyncio.get_running_loop()
         for media in self.span_media.values():
             loop.remove_reader(media.fileno())
@@ -250,6 +256,9 @@ class Service:
             status = self.acd.queue_status(queue.name)
             waits = [caller.waited for caller in status.callers]
             self.queue_alarms.update(queue.name, len(waits), max(waits, default=0.0))
+        if self._seconds % 60 == 0:
+            self.disk_alarms.check(str(self.paths.state_dir))
+        self._seconds += 1
         self.clock.call_later(1.0, self._every_second)
         self.cpu["housekeeping"] += time.thread_time() - started
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # Q.850 causes used here
 NORMAL_CLEARING, USER_BUSY, NO_ANSWER, CALL_REJECTED = 16, 17, 19, 21
 NON_SELECTED_USER_CLEARING, CHANNEL_UNACCEPTABLE, NO_CIRCUIT = 26, 6, 34
-CHANNEL_NOT_AVAILABLE, CHANNEL_DOES_NOT_EXIST = 44, 82
+CHANNEL_NOT_AVAILABLE, CHANNEL_DOES_NOT_EXIST, TEMPORARY_FAILURE = 44, 82, 41
 
 
 class Recording:
@@ -422,6 +422,17 @@ class CallManager:
         self.calls.pop(call.id, None)
         self.bus.publish("call.cleared", call=call.id, disposition=call.disposition, cause=call.cause,
                          hangup_by=call.hangup_by, digits="".join(call.digits))
+
+    def shut_down(self) -> None:
+        """The service is stopping: clear every call still up and write its CDR now."""
+        for call in list(self.calls.values()):
+            call.hangup_by = call.hangup_by or "system"
+            call.cause = call.cause or TEMPORARY_FAILURE
+            for leg in (call.trunk, call.agent_leg, call.transfer_leg, *call.ringing.values()):
+                if leg is not None and not leg.released:
+                    leg.stack.disconnect(leg.isdn, TEMPORARY_FAILURE)
+            self._caller_gone(call)
+            self._finish(call)
 
     # -- views ---------------------------------------------------------------------------------
     def _queue_config(self, name: str):

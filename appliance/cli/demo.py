@@ -1,13 +1,11 @@
 """``qbox demo``: the simulated branch, run end to end in one command (``make demo``).
 
-Today's demo is the foundation: the far-end simulator starts as its own process
-from ``examples/branch.yaml`` with ``dahdi.device`` pointed at a temporary
-directory, the spans come up, loss of signal is injected on a trunk and cleared,
-and every stage is shown with the commands an operator would type.
-
-The demo is a list of steps (:meth:`Demo.steps`); each prints what it does and
-returns a record for ``--json``.  Later parts of qbox extend the demo by adding
-steps (a subclass overriding :meth:`Demo.steps`), not by editing these ones.
+Two acts.  The line check (:class:`Demo`): the far-end simulator starts as its own
+process, the spans come up, loss of signal is injected on a trunk and cleared, each
+stage shown with the commands an operator would type.  The market open
+(:class:`hil_tests.demo.TrafficDemo`): the rig and ``qbox run`` as separate processes,
+callers dialling in, pressing digits and waiting, agents answering, ``qbox top`` live,
+optional ``--fault`` specs, and a report where the bots' counts meet the service's.
 """
 from __future__ import annotations
 
@@ -33,29 +31,98 @@ Step = Callable[[], dict]
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the simulated branch: spans up, a line fault, recovery")
+    parser = subparsers.add_parser("demo", help="run the simulated branch: line check, market-open traffic, report")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE",
                         help="box configuration to simulate (default: examples/branch.yaml)")
-    parser.add_argument("--span", type=int, metavar="N", help="span to cut (default: the first trunk span)")
-    parser.add_argument("--settle", type=float, metavar="S",
-                        help="seconds RECOVERING lasts (default DAHDI's 5)")
-    parser.add_argument("--debounce", type=float, metavar="S",
-                        help="seconds before a line fault raises an alarm (default DAHDI's 2.5)")
+    parser.add_argument("--duration", type=float, default=60.0, metavar="S",
+                        help="seconds of traffic (default 60)")
+    parser.add_argument("--speed", type=float, default=10.0, metavar="X",
+                        help="compress the market-open profile X times (default 10; audio is never sped up)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="inject a fault during the traffic, e.g. span1:los@10-30, span2:ais@5-15, "
+                             "span1:rai@5, span2:ber@10-20, tower:unplug@20 (repeatable)")
+    parser.add_argument("--span", type=int, metavar="N", help="span the line check cuts (default: the first trunk span)")
+    parser.add_argument("--settle", type=float, default=2.0, metavar="S",
+                        help="seconds RECOVERING lasts in the line check (DAHDI: 5; default 2)")
+    parser.add_argument("--debounce", type=float, default=1.0, metavar="S",
+                        help="seconds before a line fault raises an alarm in the line check (DAHDI: 2.5; default 1)")
+    parser.add_argument("--no-line-check", action="store_true", help="skip the line check, go straight to traffic")
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
+SIMULATED_FAULTS = ("los", "lof", "ais", "rai", "ber")
+
+
 def run(args) -> int:
+    from hil_tests.demo import TrafficDemo          # the demo drives the simulated bench
+    from hil_tests.faults import FaultSpecError, parse_faults
+
     config = load_config(args.config)
     span = args.span if args.span is not None else (config.trunk_spans or config.spans)[0].number
     if span not in [s.number for s in config.spans]:
         raise BadInput(f"--span {span}: {args.config} has no span {span}")
-    demo = Demo(config, span=span, settle=args.settle, debounce=args.debounce,
-                out=_Quiet() if args.json else sys.stdout)
-    summary = demo.run()
+    try:
+        faults = parse_faults(args.fault)
+    except FaultSpecError as exc:
+        raise BadInput(str(exc)) from None
+    for fault in faults:
+        if fault.span is not None and fault.span not in [s.number for s in config.spans]:
+            raise BadInput(f"--fault {fault}: {args.config} has no span {fault.span}")
+        if fault.span is not None and fault.kind not in SIMULATED_FAULTS:
+            raise BadInput(f"--fault {fault}: the simulated line has {', '.join(SIMULATED_FAULTS)}, not {fault.kind}")
+        if fault.target == "sound":
+            raise BadInput(f"--fault {fault}: the demo has no sound device to unplug")
+    if args.duration <= 0 or args.speed <= 0:
+        raise BadInput("--duration and --speed must be positive")
+    out = _Quiet() if args.json else sys.stdout
+    summary: dict = {}
+    if not args.no_line_check:
+        line = Demo(config, span=span, settle=args.settle, debounce=args.debounce, out=out).run()
+        summary["line_check"] = {"ok": line["ok"], "steps": line["steps"]}
+    _say(out, "The market opens", f"Traffic for {args.duration:g} s through {config.node.name}: the rig "
+              "(exchange, callers, agents) and `qbox run` are separate processes; `qbox top` is shown live.")
+    with tempfile.TemporaryDirectory(prefix="qbox-demo-") as tmp:
+        report = TrafficDemo(Path(args.config), Path(tmp), duration=args.duration, speed=args.speed,
+                             faults=faults, out=out, live=not args.json).run()
+    summary = {**report, **summary}
+    consistent = report["digits_pressed"] == report["digits_detected"] and report["cdrs"] == report["offered"]
+    summary["consistent"] = consistent
     if args.json:
         print_json(summary)
-    return 0 if summary["ok"] else 1
+    else:
+        _print_report(summary)
+    return 0 if consistent and summary.get("line_check", {"ok": True})["ok"] else 1
+
+
+def _say(out: TextIO, title: str, text: str) -> None:
+    out.write(f"\n== {title}\n{textwrap.fill(text, 79)}\n")
+    out.flush()
+
+
+def _print_report(summary: dict) -> None:
+    sl = summary["service_level"]
+    print("\n== Report")
+    print(format_table(("", "callers (bots)", "service"), [
+        ("calls offered", summary["offered"], f"{summary['cdrs']} CDRs"),
+        ("digits", f"{summary['digits_pressed']} pressed", f"{summary['digits_detected']} detected"),
+        ("answered / abandoned", f"{summary['answered']} / {summary['abandoned']}", ""),
+        ("service level", "", f"{sl:.0%} within {summary['service_level_threshold_s']:g} s" if sl is not None else "-"),
+        ("average speed of answer", "", f"{summary['asa']} s" if summary["asa"] is not None else "-"),
+        ("recordings", "", summary["recordings"]),
+    ]))
+    if summary["alarms"]:
+        print("\nalarms:")
+        print(format_table(("object", "cause", "severity", "raised s", "cleared s"),
+                           [(a["object"], a["cause"], a["severity"], a["raised_s"], a["cleared_s"] or "-")
+                            for a in summary["alarms"]]))
+    if summary["tower_log"]:
+        print("\ntower:")
+        print(format_table(("t s", "red", "amber", "green", "buzzer", "latency ms"),
+                           [(t["t_s"], t.get("red"), t.get("amber"), t.get("green"), t.get("buzzer"),
+                             t.get("latency_ms", "")) for t in summary["tower_log"]]))
+    print("\n" + ("The bots' counts and the service's agree." if summary["consistent"]
+                   else "MISMATCH between the bots' counts and the service's (see above)."))
 
 
 class _Quiet:
@@ -66,6 +133,9 @@ class _Quiet:
 
     def flush(self) -> None:
         pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 class Demo:

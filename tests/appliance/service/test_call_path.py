@@ -1,6 +1,7 @@
 """The whole call path through `qbox run`: trunk SETUP, IVR, DTMF, queue, agent, bridge, CDR."""
 from __future__ import annotations
 
+import signal
 import time
 import wave
 
@@ -200,3 +201,14 @@ def test_the_service_outlives_its_spans_device_and_says_so_once(box_factory):
     log = (box.root / "service.log").read_text()
     assert 2 <= log.count("span device lost") <= 4    # media and D-channel of each span, once
     assert len(log.splitlines()) < 200                # no flood
+
+
+def test_a_stopping_service_writes_the_cdrs_of_calls_still_up(box_factory):
+    box = box_factory()
+    ex = box.exchange
+    dial_into_queue(ex, "13800000009")
+    ex.run_until(lambda: "13800000009" in ex.agents and "active" in ex.agents["13800000009"].events)
+    box.process.send_signal(signal.SIGTERM)
+    box.process.wait(20)
+    [cdr] = box.cdrs()
+    assert (cdr["src"], cdr["disposition"], cdr["hangup_by"], cdr["cause"]) == ("13800000009", "ANSWERED", "system", 41)
