@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 TICK = 0.020
 LATE_SPAN_GRACE = 0.005
+TOWER_SUPERVISION_S = 3          # rewrite the tower's state this often: finds a tower gone quietly
 
 
 class ServicePaths:
@@ -133,6 +134,7 @@ class Service:
 
         self.alarms = AlarmManager(config.alarms, self.clock, AlarmStore(self.store), [EventBusOutput(self.bus)])
         self.device_alarms = DeviceAlarms(self.alarms, config.alarms)
+        self.tower_output: TowerOutput | None = None
         self.disk_alarms = DiskAlarms(self.alarms, config.alarms)
         self._alarm_outputs()
         self.alarms.restore()
@@ -153,8 +155,9 @@ class Service:
         config = self.config.alarms
         if config.tower:
             from drivers.tower import open_tower
-            self.alarms.add_output(TowerOutput(config, self.clock, lambda: open_tower(config.tower),
-                                               on_presence=self.device_alarms.presence_callback("tower")))
+            self.tower_output = TowerOutput(config, self.clock, lambda: open_tower(config.tower),
+                                            on_presence=self.device_alarms.presence_callback("tower"))
+            self.alarms.add_output(self.tower_output)
         if config.sound:
             from drivers.sound import open_sound
             self.alarms.add_output(SoundOutput(config, self.clock, lambda: open_sound(config.sound),
@@ -258,6 +261,8 @@ class Service:
             self.queue_alarms.update(queue.name, len(waits), max(waits, default=0.0))
         if self._seconds % 60 == 0:
             self.disk_alarms.check(str(self.paths.state_dir))
+        if self._seconds % TOWER_SUPERVISION_S == 0 and self.tower_output is not None:
+            self.tower_output.supervise()
         self._seconds += 1
         self.clock.call_later(1.0, self._every_second)
         self.cpu["housekeeping"] += time.thread_time() - started

@@ -155,6 +155,18 @@ class TowerOutput(DeviceOutput):
             return
         self.sent.append((self.clock.now(), state))
 
+    def supervise(self) -> None:
+        """Write the shown state again (every few seconds): a tower that vanished without
+        hot-plug telling us (a network tower, a pulled cable) is found missing, and one
+        that lost power comes back showing the right lamps."""
+        tower = self.device
+        if tower is None:
+            return
+        try:
+            tower.refresh(self.desired())
+        except TowerError as exc:
+            self._lost(exc)
+
     def _beep(self) -> None:
         self._beep_on = True
         self._apply()

@@ -70,6 +70,12 @@ class Tower(abc.ABC):
         self._send(self._written, state)
         self._written = state
 
+    def refresh(self, state: TowerState) -> None:
+        """Send all of ``state`` again, whatever was written before (supervision: finds a
+        device that vanished quietly, and restores one that lost power)."""
+        self._written = None
+        self.set(state)
+
     @abc.abstractmethod
     def _send(self, previous: TowerState | None, state: TowerState) -> None:
         """Put the command(s) for ``state`` on the wire (``previous`` None: send all)."""

@@ -75,6 +75,25 @@ def test_unplugged_tower_raises_device_missing_and_comes_back(clock, alarm_store
         tower.close()
 
 
+def test_supervision_finds_a_tower_gone_quietly(clock, alarm_store, config):
+    """Nothing changes on the alarms, yet the tower vanished: supervision notices."""
+    with PnsEmulator() as emulator:
+        manager = AlarmManager(config, clock, alarm_store)
+        devices = DeviceAlarms(manager, config)
+        tower = TowerOutput(config, clock, lambda: open_tower(emulator.url, timeout=0.5),
+                            on_presence=devices.presence_callback("tower"), retry_s=60)
+        manager.add_output(tower)
+        assert shows(emulator, TowerState(green="on"))
+        emulator.unplug()
+        clock.advance(5)
+        assert tower.tower is not None and manager.active() == []   # no write, no news
+        tower.supervise()
+        clock.advance(1)                                              # device debounce
+        assert tower.tower is None
+        assert [(a.object, a.cause) for a in manager.active()] == [("tower", "replaceableUnitMissing")]
+        tower.close()
+
+
 def test_siren_plays_until_acknowledged(clock, alarm_store, config, alsa_pcm):
     url, played_file = alsa_pcm
     sound = SoundOutput(config, clock, lambda: open_sound(url))
