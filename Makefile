@@ -28,11 +28,12 @@ setup: $(VENV)/.apt-run $(VENV)/.installed $(VENV)/.built
 
 setup-test: setup $(VENV)/.apt-test
 
-$(VENV)/.apt-run: scripts/apt-install | $(VENV)/bin/python
+# The stamps depend on the Makefile so a package added to a list is installed on the next run.
+$(VENV)/.apt-run: scripts/apt-install Makefile | $(VENV)/bin/python
 	scripts/apt-install $(APT_RUN)
 	touch $@
 
-$(VENV)/.apt-test: scripts/apt-install | $(VENV)/bin/python
+$(VENV)/.apt-test: scripts/apt-install Makefile | $(VENV)/bin/python
 	scripts/apt-install $(APT_TEST)
 	touch $@
 
@@ -40,7 +41,7 @@ $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || scripts/apt-install python3 python3-venv
 	$(PYTHON) -m venv $(VENV) || { scripts/apt-install python3-venv && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 
-$(VENV)/.installed: pyproject.toml setup.py $(VENV)/.apt-run
+$(VENV)/.installed: pyproject.toml setup.py | $(VENV)/.apt-run
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.built
