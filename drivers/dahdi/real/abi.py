@@ -25,8 +25,8 @@ from drivers.dahdi.interface import Alarm, EventType, HookOp
 __all__ = [
     "Ioctl", "IOCTLS", "STRUCTS", "ENUMS", "CONSTANTS",
     "DahdiParams", "DahdiSpanInfo", "DahdiBufferInfo", "DahdiDynamicSpan",
-    "Law", "Sig", "Policy", "LineConfig", "SIG_NAMES", "ELAST", "DAHDI_CODE",
-    "DAHDI_GET_BLOCKSIZE", "DAHDI_SET_BLOCKSIZE", "DAHDI_GET_PARAMS",
+    "Law", "Sig", "Policy", "LineConfig", "Flush", "SIG_NAMES", "ELAST", "DAHDI_CODE",
+    "DAHDI_GET_BLOCKSIZE", "DAHDI_SET_BLOCKSIZE", "DAHDI_FLUSH", "DAHDI_GET_PARAMS",
     "DAHDI_HOOK", "DAHDI_GETEVENT", "DAHDI_SPANSTAT", "DAHDI_GET_BUFINFO", "DAHDI_SET_BUFINFO",
     "DAHDI_AUDIOMODE", "DAHDI_SPECIFY", "DAHDI_SETLAW", "DAHDI_SETLINEAR",
     "DAHDI_DYNAMIC_CREATE", "DAHDI_DYNAMIC_DESTROY",
@@ -148,6 +148,7 @@ STRUCTS: tuple[type[ctypes.Structure], ...] = (
 
 DAHDI_GET_BLOCKSIZE = Ioctl("DAHDI_GET_BLOCKSIZE", "R", 1, ctypes.c_int)
 DAHDI_SET_BLOCKSIZE = Ioctl("DAHDI_SET_BLOCKSIZE", "W", 1, ctypes.c_int)
+DAHDI_FLUSH = Ioctl("DAHDI_FLUSH", "W", 3, ctypes.c_int)
 DAHDI_GET_PARAMS = Ioctl("DAHDI_GET_PARAMS", "WR", 5, DahdiParams)
 DAHDI_HOOK = Ioctl("DAHDI_HOOK", "W", 7, ctypes.c_int)
 DAHDI_GETEVENT = Ioctl("DAHDI_GETEVENT", "R", 8, ctypes.c_int)
@@ -232,11 +233,21 @@ class LineConfig(enum.IntFlag):
     NOTOPEN = 1 << 16
 
 
+class Flush(enum.IntFlag):
+    """DAHDI_FLUSH_*: what DAHDI_FLUSH empties (a flushed read side restarts its block)."""
+
+    READ = 1
+    WRITE = 2
+    BOTH = READ | WRITE
+    EVENT = 4
+    ALL = BOTH | EVENT
+
+
 # enum -> the C macro prefix its members carry in user.h
 ENUMS: tuple[tuple[type[enum.Enum], str], ...] = (
     (Law, "DAHDI_LAW_"), (Sig, "DAHDI_SIG_"), (Policy, "DAHDI_POLICY_"),
-    (LineConfig, "DAHDI_CONFIG_"), (Alarm, "DAHDI_ALARM_"), (EventType, "DAHDI_EVENT_"),
-    (HookOp, "DAHDI_"),
+    (LineConfig, "DAHDI_CONFIG_"), (Flush, "DAHDI_FLUSH_"), (Alarm, "DAHDI_ALARM_"),
+    (EventType, "DAHDI_EVENT_"), (HookOp, "DAHDI_"),
 )
 
 CONSTANTS: dict[str, int] = {

@@ -81,13 +81,19 @@ class DahdiBackend(Backend):
         try:
             for channo in bearers:
                 files.append(self._open_voice(channo, mode, blocksize))
+            # Each channel's blocks are timed from its own set-up, spread over however long
+            # the opens took: restart them all together, so they start in phase (and what
+            # the first channels received meanwhile is not left queued as a standing delay).
+            for file in files:
+                file.flush_read()
+            media = RealSpanMedia(files, mode, blocksize)
         except BaseException:
             for file in files:
                 file.close()
             raise
         log.info("event=span_media_open span=%d channels=%d mode=%s blocksize=%d",
                  span, len(files), mode, blocksize)
-        return RealSpanMedia(files, mode, blocksize)
+        return media
 
     def open_dchannel(self, span: int) -> DChannel:
         dchannels = [c for c in self._proc_span(span).channels if procfs.is_dchannel(c.signalling)]

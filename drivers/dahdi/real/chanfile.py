@@ -108,6 +108,15 @@ class ChannelFile:
             self._ioctl_int(abi.DAHDI_SETLAW, _LAW[mode], f"switch to {mode}")
         self.bytes_per_sample = len(SILENCE[mode])
 
+    def flush_read(self) -> None:
+        """Drop what the kernel has received (DAHDI_FLUSH_READ); the next block starts now.
+
+        A channel's 20 ms block boundary is wherever its receive buffer last started
+        filling (at open, at a block size or buffer change, here), so flushing the
+        channels of a span one right after another puts them in phase.
+        """
+        self._ioctl_int(abi.DAHDI_FLUSH, abi.Flush.READ, "flush its receive buffers")
+
     # --- I/O
 
     def read(self, size: int) -> bytes | None:

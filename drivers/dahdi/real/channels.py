@@ -23,10 +23,19 @@ _MIN_FRAME = 3  # LAPD address (2 bytes) and control (1 byte)
 class RealSpanMedia(SpanMedia):
     """The B-channels of one span, each on its own descriptor, read and written as one block.
 
-    All channels of a span are filled by the same kernel tick, so the first channel paces
-    the span: :meth:`fileno` is its descriptor, and :meth:`read_block` returns None until
-    it has a block.  A channel that has nothing at that moment contributes silence and is
-    counted in :attr:`missing_blocks` rather than stalling the whole span.
+    DAHDI fills each channel's 20 ms block on that channel's own schedule: a block ends
+    160 samples after the channel's receive buffer last restarted (at open, at a flush,
+    at a read that follows an overrun), so the channels of one span need not finish their
+    blocks in the same millisecond.  A span block is therefore gathered: :meth:`read_block`
+    reads every channel whose next block is ready and holds it, and returns the span block
+    only once every channel has given its own; until then it returns None.  No channel's
+    audio is dropped, reordered or replaced by fill: a late channel holds the span back,
+    and the others wait in the kernel's buffers meanwhile.
+
+    :meth:`fileno` is a ready set (epoll) over the channels still missing their block, so
+    it polls readable exactly when :meth:`read_block` can take a step, and a reader waiting
+    on it never spins on a channel whose block is already held.  :attr:`partial_reads`
+    counts the steps that found the span incomplete (channels out of phase).
     """
 
     def __init__(self, files: list[ChannelFile], mode: Mode, blocksize: int) -> None:
@@ -38,24 +47,39 @@ class RealSpanMedia(SpanMedia):
         self.blocksize = blocksize
         self._block_bytes = blocksize * len(SILENCE[mode])
         self._silence = SILENCE[mode] * blocksize
-        self.missing_blocks = 0
+        self._held: list[bytes | None] = [None] * len(files)
+        self._ready = files[0].io.ready_set()
+        self._disarmed: set[int] = set()
+        try:
+            for file in files:
+                self._ready.add(file.fileno())
+        except BaseException:
+            self._ready.close()
+            raise
+        self.partial_reads = 0
 
     def fileno(self) -> int:
-        return self._files[0].fileno()
+        return self._ready.fileno()
 
     def read_block(self) -> bytes | None:
-        first = self._read_one(self._files[0])
-        if first is None:
+        held = self._held
+        for index, file in enumerate(self._files):
+            if held[index] is None:
+                held[index] = self._read_one(file)
+        if None in held:
+            # Wait for the missing channels only: a held channel may already have its
+            # next block queued, and that must not make the span look ready.
+            self.partial_reads += 1
+            for file, data in zip(self._files, held):
+                if data is not None and file.fileno() not in self._disarmed:
+                    self._ready.arm(file.fileno(), False)
+                    self._disarmed.add(file.fileno())
             return None
-        parts = [first]
-        for file in self._files[1:]:
-            data = self._read_one(file)
-            if data is None:
-                self.missing_blocks += 1
-                log.debug("event=missing_block channo=%d count=%d", file.channo, self.missing_blocks)
-                data = self._silence
-            parts.append(data)
-        return b"".join(parts)
+        for fd in self._disarmed:
+            self._ready.arm(fd, True)
+        self._disarmed.clear()
+        self._held = [None] * len(self._files)
+        return b"".join(held)
 
     def write_block(self, block: bytes) -> None:
         size = self._block_bytes
@@ -70,6 +94,7 @@ class RealSpanMedia(SpanMedia):
         return [event for file in self._files for event in file.take_events()]
 
     def close(self) -> None:
+        self._ready.close()
         for file in self._files:
             file.close()
 

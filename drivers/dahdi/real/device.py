@@ -10,13 +10,33 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import select
 from typing import Protocol, TypeVar
 
 from drivers.dahdi.interface import DahdiError
 
-__all__ = ["DeviceIO", "OsDeviceIO", "ioctl_int", "ioctl_struct", "dahdi_error"]
+__all__ = ["DeviceIO", "ReadySet", "OsDeviceIO", "EpollReadySet",
+           "ioctl_int", "ioctl_struct", "dahdi_error"]
 
 S = TypeVar("S", bound=ctypes.Structure)
+
+
+class ReadySet(Protocol):
+    """One descriptor that polls readable while any of its *armed* descriptors has data.
+
+    What lets a reader wait on "the channels still missing their block" with a single
+    ``loop.add_reader``: an epoll set on the real system.
+    """
+
+    def fileno(self) -> int: ...
+
+    def add(self, fd: int) -> None:
+        """Watch ``fd`` for input, armed."""
+
+    def arm(self, fd: int, armed: bool) -> None:
+        """Count ``fd``'s input towards readiness (True) or ignore it for now (False)."""
+
+    def close(self) -> None: ...
 
 
 class DeviceIO(Protocol):
@@ -36,6 +56,9 @@ class DeviceIO(Protocol):
     def read_text(self, path: str) -> str: ...
 
     def listdir(self, path: str) -> list[str]: ...
+
+    def ready_set(self) -> ReadySet:
+        """A new, empty :class:`ReadySet`."""
 
 
 class OsDeviceIO:
@@ -62,6 +85,36 @@ class OsDeviceIO:
 
     def listdir(self, path: str) -> list[str]:
         return os.listdir(path)
+
+    def ready_set(self) -> "EpollReadySet":
+        return EpollReadySet()
+
+
+class EpollReadySet:
+    """:class:`ReadySet` as a level-triggered epoll set (DAHDI channels poll POLLIN per block).
+
+    A disarmed descriptor stays registered with no events, so arming it again is one
+    ``epoll_ctl``, and closing the channel removes it from the set by itself.
+    """
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._armed: dict[int, bool] = {}
+
+    def fileno(self) -> int:
+        return self._epoll.fileno()
+
+    def add(self, fd: int) -> None:
+        self._epoll.register(fd, select.EPOLLIN)
+        self._armed[fd] = True
+
+    def arm(self, fd: int, armed: bool) -> None:
+        if self._armed[fd] != armed:
+            self._epoll.modify(fd, select.EPOLLIN if armed else 0)
+            self._armed[fd] = armed
+
+    def close(self) -> None:
+        self._epoll.close()
 
 
 def ioctl_int(io: DeviceIO, fd: int, request: int, value: int = 0) -> int:

@@ -10,9 +10,17 @@ request numbers are the literal values gcc computes on x86_64, so a wrong ctypes
 or ioctl number in ``drivers.dahdi.real.abi`` fails these tests too, not only the header
 cross-check.
 
-Simplifications: the "line" is the bytes a test delivers (law bytes or HDLC frames); a
-channel's law is recorded but not transcoded; linear reads decode with a real G.711
-table, linear writes are recorded as written.
+The line comes in two ways.  ``deliver()`` hands a channel one whole buffer (law bytes or
+an HDLC frame) at once.  ``run_line(ms)`` is the span ticking as dahdi_receive() does:
+every millisecond each open voice channel takes 8 samples (``line_byte``) into its
+receive buffer, a block is complete when it holds ``blocksize`` samples, and a channel
+whose ``numbufs`` buffers are all full drops what arrives until a read frees one (the
+freed buffer starts filling at the read).  So each channel has its own block phase: it
+restarts at open, DAHDI_SET_BLOCKSIZE, DAHDI_SET_BUFINFO and DAHDI_FLUSH.  Line time
+also passes during the calls named in ``ms_per_call`` (a slow guest).
+
+Simplifications: a channel's law is recorded but not transcoded; linear reads decode
+with a real G.711 table, linear writes are recorded as written.
 """
 from __future__ import annotations
 
@@ -25,13 +33,13 @@ from dataclasses import dataclass, field
 ELAST = 500
 
 # x86_64 request numbers of the ioctls the backend uses
-SPECIFY, GET_BLOCKSIZE, SET_BLOCKSIZE = 0x4004DA26, 0x8004DA01, 0x4004DA01
+SPECIFY, GET_BLOCKSIZE, SET_BLOCKSIZE, FLUSH = 0x4004DA26, 0x8004DA01, 0x4004DA01, 0x4004DA03
 GET_PARAMS, HOOK, GETEVENT = 0xC088DA05, 0x4004DA07, 0x8004DA08
 SPANSTAT, GET_BUFINFO, SET_BUFINFO = 0xC13ADA0A, 0x8018DA1B, 0x4018DA1B
 AUDIOMODE, SETLAW, SETLINEAR = 0x4004DA20, 0x4004DA27, 0x4004DA28
 DYNAMIC_CREATE, DYNAMIC_DESTROY = 0xC048DA50, 0x4048DA51
 REQUEST_NAMES = {
-    SPECIFY: "SPECIFY", GET_BLOCKSIZE: "GET_BLOCKSIZE", SET_BLOCKSIZE: "SET_BLOCKSIZE",
+    SPECIFY: "SPECIFY", GET_BLOCKSIZE: "GET_BLOCKSIZE", SET_BLOCKSIZE: "SET_BLOCKSIZE", FLUSH: "FLUSH",
     GET_PARAMS: "GET_PARAMS", HOOK: "HOOK", GETEVENT: "GETEVENT",
     SPANSTAT: "SPANSTAT", GET_BUFINFO: "GET_BUFINFO", SET_BUFINFO: "SET_BUFINFO",
     AUDIOMODE: "AUDIOMODE", SETLAW: "SETLAW", SETLINEAR: "SETLINEAR",
@@ -50,6 +58,7 @@ SIG_FXOKS, SIG_FXSKS, SIG_CAS = (1 << 5) | (1 << 12), (1 << 2) | (1 << 13), 1 <<
 SIGSTR = {SIG_CLEAR: "Clear", SIG_HDLCFCS: "HDLCFCS", SIG_HARDHDLC: "Hardware-assisted HDLC",
           SIG_FXOKS: "FXOKS", SIG_FXSKS: "FXSKS", SIG_CAS: "CAS", 0: "Unconfigured"}
 LAW_MULAW, LAW_ALAW = 1, 2
+FLUSH_READ, FLUSH_EVENT = 1, 4
 EVENT_ALARM, EVENT_NOALARM = 4, 5
 CONFIG_WORDS = [(1 << 4, "D4"), (1 << 5, "ESF"), (1 << 6, "AMI"), (1 << 7, "B8ZS"), (1 << 8, "CCS"),
                 (1 << 9, "HDB3"), (1 << 10, "CRC4")]
@@ -62,6 +71,16 @@ def alaw_to_linear(byte: int) -> int:
     exponent, mantissa = (byte >> 4) & 7, byte & 0x0F
     value = (mantissa << 4) + 8 if exponent == 0 else ((mantissa << 4) + 0x108) << (exponent - 1)
     return value if byte & 0x80 else -value
+
+
+def line_byte(channo: int, sample: int) -> int:
+    """What the line carries on ``channo`` at line sample ``sample`` (pseudo-random, so a
+    stretch of audio read back shows where on the line it came from)."""
+    return ((sample * 2654435761 ^ channo * 40503) * 2246822519 >> 13) & 0xFF
+
+
+def line_bytes(channo: int, start: int, count: int) -> bytes:
+    return bytes(line_byte(channo, n) for n in range(start, start + count))
 
 
 def fcs16(data: bytes) -> bytes:
@@ -99,6 +118,8 @@ class FakeChan:
     linear: bool = False
     law: int = LAW_ALAW
     tx_full: bool = False                         # the test says: no room in the write buffers
+    filling: bytearray | None = None              # the receive buffer being filled; None: all full
+    overrun_samples: int = 0                      # line samples dropped with every buffer full
 
     @property
     def hdlc(self) -> bool:
@@ -129,9 +150,33 @@ class FakeSpan:
 
 @dataclass
 class FakeFile:
-    kind: str                  # "channel" or "ctl"
+    kind: str                  # "channel", "ctl" or "ready" (a ready set)
     nonblock: bool
     chan: FakeChan | None = None
+    armed: dict = field(default_factory=dict)    # a ready set's descriptors: fd -> armed
+
+
+class FakeReadySet:
+    """An epoll set over fake descriptors; ``FakeKernel.readable`` says whether it polls readable."""
+
+    def __init__(self, kernel: "FakeKernel") -> None:
+        self.kernel = kernel
+        self.fd = kernel._new_fd(FakeFile(kind="ready", nonblock=True))
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def add(self, fd: int) -> None:
+        self.kernel.files[self.fd].armed[fd] = True
+
+    def arm(self, fd: int, armed: bool) -> None:
+        watched = self.kernel.files[self.fd].armed
+        if fd not in watched:
+            raise _oserror(errno.ENOENT)
+        watched[fd] = armed
+
+    def close(self) -> None:
+        self.kernel.close(self.fd)
 
 
 class FakeKernel:
@@ -144,6 +189,9 @@ class FakeKernel:
         self.chans: dict[int, FakeChan] = {}
         self.files: dict[int, FakeFile] = {}
         self.calls: list[tuple[str, int]] = []   # (request name, channo or 0) in order
+        self.line_samples = 0                      # line time, in samples (8 a millisecond)
+        self.ms_per_call: dict[str, float] = {}   # request name -> line ms it lets pass
+        self._line_debt = 0.0
         self._next_fd = 100
 
     # --- building a system
@@ -171,22 +219,42 @@ class FakeKernel:
                     chan.events.append(EVENT_ALARM if alarms else EVENT_NOALARM)
 
     def deliver(self, channo: int, data: bytes) -> None:
+        """The line hands ``channo`` one whole buffer (a block, or an HDLC frame)."""
         self.chans[channo].rx.append(bytes(data))
+
+    def run_line(self, ms: int) -> None:
+        """``ms`` milliseconds of line: every open voice channel takes its 8 samples a millisecond."""
+        for _ in range(ms):
+            for chan in self.chans.values():
+                if chan.is_open and not chan.hdlc:
+                    self._receive(chan, line_bytes(chan.channo, self.line_samples, 8))
+            self.line_samples += 8
+
+    def readable(self, fd: int) -> bool:
+        """Whether ``fd`` polls readable (POLLIN), as poll() or an event loop would see it."""
+        file = self.files[fd]
+        if file.kind == "ready":
+            return any(armed and other in self.files and self.readable(other)
+                       for other, armed in file.armed.items())
+        return file.chan is not None and bool(file.chan.rx)
 
     # --- DeviceIO
 
     def open(self, path: str, flags: int) -> int:
         if not self.loaded or path not in (f"{self.root}/channel", f"{self.root}/ctl"):
             raise _oserror(errno.ENOENT)
-        fd, self._next_fd = self._next_fd, self._next_fd + 1
         kind = "ctl" if path.endswith("/ctl") else "channel"
-        self.files[fd] = FakeFile(kind=kind, nonblock=bool(flags & os.O_NONBLOCK))
-        return fd
+        return self._new_fd(FakeFile(kind=kind, nonblock=bool(flags & os.O_NONBLOCK)))
 
     def close(self, fd: int) -> None:
         file = self.files.pop(fd)  # KeyError: closing twice is a bug in the backend
         if file.chan is not None:
             file.chan.is_open = False
+            file.chan.filling = None
+            file.chan.rx.clear()
+
+    def ready_set(self) -> FakeReadySet:
+        return FakeReadySet(self)
 
     def read(self, fd: int, size: int) -> bytes:
         chan = self._bound(fd)
@@ -197,6 +265,8 @@ class FakeKernel:
                 raise AssertionError("a blocking read with nothing to read would hang")
             raise _oserror(errno.EAGAIN)
         data = chan.rx.popleft()
+        if chan.filling is None and not chan.hdlc:
+            chan.filling = bytearray()      # the buffer just read takes the line again
         if chan.hdlc:
             return (data + fcs16(data))[:size]
         if chan.linear:
@@ -222,6 +292,7 @@ class FakeKernel:
         file = self.files[fd]
         name = REQUEST_NAMES.get(request, hex(request))
         self.calls.append((name, file.chan.channo if file.chan else 0))
+        self._pass_time(self.ms_per_call.get(name, 0.0))
         if file.kind == "ctl":
             handler = {SPANSTAT: self._spanstat, GET_PARAMS: self._get_params,
                        DYNAMIC_CREATE: self._dynamic_create, DYNAMIC_DESTROY: self._dynamic_destroy}
@@ -248,6 +319,39 @@ class FakeKernel:
             raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
         return [str(n) for n in self.spans]
 
+    # --- the line
+
+    def _new_fd(self, file: FakeFile) -> int:
+        fd, self._next_fd = self._next_fd, self._next_fd + 1
+        self.files[fd] = file
+        return fd
+
+    def _pass_time(self, ms: float) -> None:
+        self._line_debt += ms
+        whole = int(self._line_debt)
+        self._line_debt -= whole
+        self.run_line(whole)
+
+    @staticmethod
+    def _receive(chan: FakeChan, samples: bytes) -> None:
+        """__putbuf_chunk() for a voice channel: fill buffers of ``blocksize``, drop when all are full."""
+        while samples:
+            if chan.filling is None:
+                chan.overrun_samples += len(samples)
+                return
+            room = chan.blocksize - len(chan.filling)
+            chan.filling += samples[:room]
+            samples = samples[room:]
+            if len(chan.filling) >= chan.blocksize:
+                chan.rx.append(bytes(chan.filling))
+                chan.filling = bytearray() if len(chan.rx) < chan.numbufs else None
+
+    @staticmethod
+    def _restart_buffers(chan: FakeChan) -> None:
+        """dahdi_reallocbufs(): every buffer empty, the next block starts filling now."""
+        chan.rx.clear()
+        chan.filling = bytearray()
+
     # --- ioctl bodies
 
     def _bound(self, fd: int) -> FakeChan:
@@ -268,6 +372,7 @@ class FakeKernel:
         # clear and hardhdlc channels lose audio mode
         chan.is_open, file.chan = True, chan
         chan.blocksize, chan.numbufs, chan.linear = 1024, 2, False
+        self._restart_buffers(chan)
         chan.events.clear()
         chan.law = self.spans[chan.span].deflaw
         chan.audio = not (chan.sig & SIG_CLEAR)
@@ -280,6 +385,7 @@ class FakeKernel:
             if not 16 <= value <= 8192:
                 raise _oserror(errno.EINVAL)
             chan.blocksize = value
+            self._restart_buffers(chan)
         elif request == GET_BLOCKSIZE:
             INT.pack_into(arg, 0, chan.blocksize)
         elif request == GET_BUFINFO:
@@ -289,6 +395,12 @@ class FakeKernel:
             if not 16 <= bufsize <= 8192 or bufsize * numbufs > 32768:
                 raise _oserror(errno.EINVAL)
             chan.txpolicy, chan.numbufs, chan.blocksize = txpolicy & 3, numbufs, bufsize
+            self._restart_buffers(chan)
+        elif request == FLUSH:
+            if value & FLUSH_READ:
+                self._restart_buffers(chan)
+            if value & FLUSH_EVENT:
+                chan.events.clear()
         elif request == AUDIOMODE:
             if chan.sig != SIG_CLEAR:
                 raise _oserror(errno.EINVAL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import select
 import termios
 
 import pytest
@@ -48,6 +49,7 @@ def test_ioctl_numbers_agree_with_the_literal_x86_64_values():
     assert abi.DAHDI_SPANSTAT == fakedahdi.SPANSTAT
     assert abi.DAHDI_GET_PARAMS == fakedahdi.GET_PARAMS
     assert abi.DAHDI_DYNAMIC_CREATE == fakedahdi.DYNAMIC_CREATE
+    assert abi.DAHDI_FLUSH == fakedahdi.FLUSH and abi.Flush.READ == fakedahdi.FLUSH_READ
     assert repr(abi.DAHDI_SPECIFY) == "<Ioctl DAHDI_SPECIFY 0x4004DA26>"
     assert len({int(i) for i in abi.IOCTLS}) == len(abi.IOCTLS)
 
@@ -101,3 +103,34 @@ def test_os_layer_reads_proc_like_text_and_lists_directories(tmp_path):
     (tmp_path / "2").write_text("")
     assert sorted(io.listdir(str(tmp_path))) == ["1", "2"]
     assert io.read_text(str(tmp_path / "1")).startswith("Span 1:")
+
+
+def test_epoll_ready_set_polls_readable_only_for_armed_descriptors():
+    """The ready set span media hands an event loop, on real pipes."""
+    io = OsDeviceIO()
+    pipes = [os.pipe(), os.pipe()]
+    ready = io.ready_set()
+
+    def readable() -> bool:
+        return bool(select.select([ready.fileno()], [], [], 0)[0])
+
+    try:
+        for read_end, _ in pipes:
+            ready.add(read_end)
+        assert not readable()
+        os.write(pipes[0][1], b"x")
+        assert readable()
+        ready.arm(pipes[0][0], False)
+        assert not readable()                     # data waiting, but not counted
+        os.write(pipes[1][1], b"y")
+        assert readable()
+        os.read(pipes[1][0], 1)
+        assert not readable()
+        ready.arm(pipes[0][0], True)
+        ready.arm(pipes[0][0], True)              # arming twice is harmless
+        assert readable()
+    finally:
+        ready.close()
+        for read_end, write_end in pipes:
+            os.close(read_end)
+            os.close(write_end)
