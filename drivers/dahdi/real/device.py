@@ -11,6 +11,7 @@ import ctypes
 import fcntl
 import os
 import select
+import time
 from typing import Protocol, TypeVar
 
 from drivers.dahdi.interface import DahdiError
@@ -60,6 +61,9 @@ class DeviceIO(Protocol):
     def ready_set(self) -> ReadySet:
         """A new, empty :class:`ReadySet`."""
 
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass (the line keeps running meanwhile)."""
+
 
 class OsDeviceIO:
     """:class:`DeviceIO` on the real operating system."""
@@ -88,6 +92,9 @@ class OsDeviceIO:
 
     def ready_set(self) -> "EpollReadySet":
         return EpollReadySet()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class EpollReadySet:

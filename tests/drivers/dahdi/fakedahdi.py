@@ -17,7 +17,10 @@ receive buffer, a block is complete when it holds ``blocksize`` samples, and a c
 whose ``numbufs`` buffers are all full drops what arrives until a read frees one (the
 freed buffer starts filling at the read).  So each channel has its own block phase: it
 restarts at open, DAHDI_SET_BLOCKSIZE, DAHDI_SET_BUFINFO and DAHDI_FLUSH.  Line time
-also passes during the calls named in ``ms_per_call`` (a slow guest).
+also passes during the calls named in ``ms_per_call`` (a slow guest) and in ``sleep()``.
+
+An HDLC channel's framers restart at open; until the line has ticked once since, a frame
+written or arriving there is lost without an event (``lost_frames``), as with the kernel.
 
 Simplifications: a channel's law is recorded but not transcoded; linear reads decode
 with a real G.711 table, linear writes are recorded as written.
@@ -25,6 +28,7 @@ with a real G.711 table, linear writes are recorded as written.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import struct
 from collections import deque
@@ -120,6 +124,8 @@ class FakeChan:
     tx_full: bool = False                         # the test says: no room in the write buffers
     filling: bytearray | None = None              # the receive buffer being filled; None: all full
     overrun_samples: int = 0                      # line samples dropped with every buffer full
+    hdlc_restarted: bool = False                  # framers restarted, no tick since (frames get lost)
+    lost_frames: list = field(default_factory=list)
 
     @property
     def hdlc(self) -> bool:
@@ -191,6 +197,7 @@ class FakeKernel:
         self.calls: list[tuple[str, int]] = []   # (request name, channo or 0) in order
         self.line_samples = 0                      # line time, in samples (8 a millisecond)
         self.ms_per_call: dict[str, float] = {}   # request name -> line ms it lets pass
+        self.slept: list[float] = []
         self._line_debt = 0.0
         self._next_fd = 100
 
@@ -220,13 +227,22 @@ class FakeKernel:
 
     def deliver(self, channo: int, data: bytes) -> None:
         """The line hands ``channo`` one whole buffer (a block, or an HDLC frame)."""
-        self.chans[channo].rx.append(bytes(data))
+        chan = self.chans[channo]
+        if chan.hdlc and chan.hdlc_restarted:
+            chan.lost_frames.append(bytes(data))   # the receiver was hunting for a flag
+            chan.hdlc_restarted = False
+            return
+        chan.rx.append(bytes(data))
 
     def run_line(self, ms: int) -> None:
-        """``ms`` milliseconds of line: every open voice channel takes its 8 samples a millisecond."""
+        """``ms`` milliseconds of line: every open channel takes its 8 samples a millisecond."""
         for _ in range(ms):
             for chan in self.chans.values():
-                if chan.is_open and not chan.hdlc:
+                if not chan.is_open:
+                    continue
+                if chan.hdlc:
+                    chan.hdlc_restarted = False      # idle flags went both ways
+                else:
                     self._receive(chan, line_bytes(chan.channo, self.line_samples, 8))
             self.line_samples += 8
 
@@ -255,6 +271,10 @@ class FakeKernel:
 
     def ready_set(self) -> FakeReadySet:
         return FakeReadySet(self)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.run_line(math.ceil(seconds * 1000 - 1e-9))
 
     def read(self, fd: int, size: int) -> bytes:
         chan = self._bound(fd)
@@ -285,6 +305,9 @@ class FakeKernel:
             if amount < 2:
                 raise _oserror(errno.EINVAL)
             data = data[:-2] + fcs16(data[:-2])  # the kernel overwrites the last two bytes
+            if chan.hdlc_restarted:
+                chan.lost_frames.append(data)     # started without its opening flag
+                return amount
         chan.tx.append(data)
         return amount
 
@@ -373,6 +396,7 @@ class FakeKernel:
         chan.is_open, file.chan = True, chan
         chan.blocksize, chan.numbufs, chan.linear = 1024, 2, False
         self._restart_buffers(chan)
+        chan.hdlc_restarted = chan.hdlc
         chan.events.clear()
         chan.law = self.spans[chan.span].deflaw
         chan.audio = not (chan.sig & SIG_CLEAR)

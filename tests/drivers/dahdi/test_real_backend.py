@@ -261,6 +261,25 @@ def test_unknown_event_codes_are_counted_not_raised(backend, kernel):
 
 # --- D-channel
 
+def test_dchannel_open_lets_the_restarted_framers_settle(backend, kernel):
+    """A frame sent or arriving before the span ticks after the open is lost (the fake
+    kernel loses it as DAHDI may): the backend waits before handing the channel over."""
+    dchannel = backend.open_dchannel(2)
+    assert kernel.slept == [0.05]
+    frame = bytes([0x00, 0x01, 0x7F])
+    dchannel.send(frame)
+    kernel.deliver(55, frame)
+    assert kernel.chans[55].tx == [frame + fcs16(frame)] and kernel.chans[55].lost_frames == []
+    assert dchannel.recv() == frame
+    dchannel.close()
+
+
+def test_dchannel_settle_is_a_backend_option(kernel):
+    backend = DahdiBackend(io=kernel, dchannel_settle=0.2)
+    backend.open_dchannel(1).close()
+    assert kernel.slept == [0.2]
+
+
 def test_hardhdlc_dchannel_frames_without_fcs(backend, kernel):
     dchannel = backend.open_dchannel(1)
     chan = kernel.chans[16]
