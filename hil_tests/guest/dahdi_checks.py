@@ -6,13 +6,14 @@ E1-sized ``dahdi_dynamic_loc`` spans are cross-connected in the guest's kernel: 
 span 1 (the exchange's side) is wired to channel n of span 2 (the box's side).
 
 qbox is driven only as a user drives it: ``qbox config dahdi`` writes system.conf,
-``qbox span list|show`` report, and the D-channel and alarm checks go through
+``qbox span list|show`` report, and the media, D-channel and alarm checks go through
 ``drivers.dahdi.open_backend`` (the interface every qbox component uses).  The references
 qbox is held against are DAHDI's own: ``/proc/dahdi/N``, ``dahdi_scan``, ``dahdi_cfg``.  No
 check issues an ioctl itself.  The alarm check comes last: it destroys and re-creates span 1.
 """
 from __future__ import annotations
 
+import array
 import configparser
 import contextlib
 import io
@@ -34,9 +35,11 @@ from drivers.dahdi import Alarm, EventType, open_backend
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "loc_pair.yaml"
 SYSTEM_CONF = Path("/etc/dahdi/system.conf")
-DEVICE = "dahdi:///dev/dahdi"
+# 16 buffers each way (320 ms): room for a whole test burst, so a slow TCG guest loses nothing.
+DEVICE = "dahdi:///dev/dahdi?numbufs=16"
 EXCHANGE, BOX = 1, 2
-HDLC_SETTLE = 0.2         # seconds a freshly opened D-channel pair idles before the first frame
+BURST_BLOCKS = 8          # 20 ms blocks sent each way per check (fits the 16 buffers)
+SAMPLES = 160             # one 20 ms block at 8 kHz
 DEADLINE = 10.0           # seconds any one wait may take before the check fails
 
 
@@ -107,6 +110,48 @@ def apply_config(path: Path) -> None:
     run("dahdi_cfg", "-c", str(SYSTEM_CONF))
 
 
+def random_blocks(rng: random.Random, channels: int, mode: str) -> list[list[bytes]]:
+    """``BURST_BLOCKS`` blocks of distinct random samples per channel: blocks[k][channel]."""
+    if mode == "linear":
+        # A linear channel on a dynamic span goes through mu-law on the wire (the span's default
+        # law, DAHDI_LAW_MULAW in dahdi_dynamic.c): samples on the mu-law grid come back exactly,
+        # except code 0x00 (-32124), which DAHDI's encoder sends as 0x02 (the CCITT zero-code trap).
+        grid = sorted(set(ulaw_grid()) - {-32124})
+        return [[array.array("h", rng.choices(grid, k=SAMPLES)).tobytes() for _ in range(channels)]
+                for _ in range(BURST_BLOCKS)]
+    return [[rng.randbytes(SAMPLES) for _ in range(channels)] for _ in range(BURST_BLOCKS)]
+
+
+def ulaw_grid() -> tuple[int, ...]:
+    from cython_ext.g711 import decode_table
+    return decode_table("ulaw")
+
+
+def blocks_in_order(stream: bytes, blocks: list[bytes]) -> int:
+    """How many of ``blocks`` occur whole in ``stream``, each after the one before."""
+    position = 0
+    for found, block in enumerate(blocks):
+        at = stream.find(block, position)
+        if at < 0:
+            return found
+        position = at + len(block)
+    return len(blocks)
+
+
+def describe_loss(streams: list[bytes], sent: list[list[bytes]], arrived: list[int]) -> str:
+    """Where the first block that did not arrive went: which of its 16-byte pieces are in the stream."""
+    channel = next(i for i, count in enumerate(arrived) if count < len(sent))
+    block = sent[arrived[channel]][channel]
+    pieces = [streams[channel].find(block[at:at + 16]) for at in range(0, len(block), 16)]
+    return (f"channel index {channel}: block {arrived[channel]}'s 16-byte pieces found at {pieces} "
+            f"in {len(streams[channel])} bytes received")
+
+
+def split_block(block: bytes, channels: int) -> list[bytes]:
+    size = len(block) // channels
+    return [block[i * size:(i + 1) * size] for i in range(channels)]
+
+
 # --- fixtures ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -174,6 +219,68 @@ def test_span_show_agrees_with_proc(dahdi, number):
     assert text.startswith(f"Span {number}: {proc['name']} ")
 
 
+# --- B-channel media --------------------------------------------------------------------------
+
+def send_and_receive(sent: dict, blocks: int) -> dict:
+    """Queue each span media's burst (``sent[media]``: blocks of per-channel runs), then read
+    every media as the service does (when ``fileno()`` polls readable); return each channel's
+    received bytes once ``blocks`` blocks were read from each.
+
+    What the kernel queued before is read and dropped first.  The whole burst is queued at
+    once (it fits the buffers), so the kernel sends each channel's blocks back to back, and
+    reading starts right after, so no receive buffer fills up (a full one drops audio).
+    """
+    sides = list(sent)
+    for side in sides:
+        while side.read_block() is not None:
+            pass
+    for side in sides:
+        for block in sent[side]:
+            side.write_block(b"".join(block))
+    runs = {side: [[] for _ in side.channels] for side in sides}
+    counts = dict.fromkeys(sides, 0)
+    end = time.monotonic() + DEADLINE
+    while min(counts.values()) < blocks and time.monotonic() < end:
+        select.select([side.fileno() for side in sides], [], [], 0.1)
+        for side in sides:
+            while counts[side] < blocks and (block := side.read_block()) is not None:
+                counts[side] += 1
+                for channel, data in zip(runs[side], split_block(block, len(side.channels))):
+                    channel.append(data)
+    return {side: [b"".join(channel) for channel in runs[side]] for side in sides}
+
+
+@pytest.mark.parametrize("mode", ["alaw", "ulaw", "linear"])
+def test_bchannel_blocks_cross_both_ways_intact(backend, dahdi, mode):
+    """20 ms blocks written on every B-channel of one span arrive on the same channel of the
+    other span whole, in order and back to back (nothing dropped, nothing filled in), in
+    both directions at once."""
+    rng = random.Random(f"qbox-{mode}")
+    exchange = backend.open_span_media(EXCHANGE, mode)
+    box = backend.open_span_media(BOX, mode)
+    try:
+        positions = {side: [c - dahdi.span(span).first_channo + 1 for c in side.channels]
+                     for side, span in ((exchange, EXCHANGE), (box, BOX))}
+        assert positions[exchange] == positions[box] == list(dahdi.span(EXCHANGE).bchannel_positions)
+        channels = len(exchange.channels)
+        sent = {exchange: random_blocks(rng, channels, mode), box: random_blocks(rng, channels, mode)}
+        received = send_and_receive(sent, blocks=4 * BURST_BLOCKS)
+        for sender, receiver, name in ((exchange, box, "span 1 -> span 2"), (box, exchange, "span 2 -> span 1")):
+            bursts = [[blocks[i] for blocks in sent[sender]] for i in range(channels)]
+            arrived = [blocks_in_order(received[receiver][i], bursts[i]) for i in range(channels)]
+            assert arrived == [BURST_BLOCKS] * channels, (
+                f"{name} ({mode}): blocks arrived whole and in order, per channel: {arrived} of {BURST_BLOCKS}; "
+                f"{describe_loss(received[receiver], sent[sender], arrived)}")
+            apart = [i for i in range(channels) if b"".join(bursts[i]) not in received[receiver][i]]
+            assert not apart, (
+                f"{name} ({mode}): channel indexes {apart} got every block, but not back to back "
+                f"(something came between them); the receiver found its channels out of phase "
+                f"{receiver.partial_reads} times")
+    finally:
+        exchange.close()
+        box.close()
+
+
 # --- D-channel HDLC ---------------------------------------------------------------------------
 
 def lapd_frames(rng: random.Random, count: int) -> list[bytes]:
@@ -205,10 +312,8 @@ def test_hdlc_frames_cross_dchannels_intact(backend, dahdi):
     exchange = backend.open_dchannel(EXCHANGE)
     box = backend.open_dchannel(BOX)
     try:
-        # Opening a D-channel restarts DAHDI's HDLC framer on it; a frame sent in the first
-        # milliseconds after either end opened is lost without an event (seen on 2.11.1 in this
-        # guest).  Q.921 would resend it; a link is up long before it carries frames, so wait.
-        time.sleep(HDLC_SETTLE)
+        # No pause here: opening a D-channel restarts DAHDI's HDLC framers on it, and
+        # open_dchannel() returns once they have settled, so frames can go at once.
         for sender, receiver, name in ((exchange, box, "span 1 -> span 2"), (box, exchange, "span 2 -> span 1")):
             frames = lapd_frames(rng, 12)
             for frame in frames:
