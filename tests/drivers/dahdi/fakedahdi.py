@@ -34,6 +34,10 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
+import pytest
+
+from drivers.dahdi import open_backend
+
 ELAST = 500
 
 # x86_64 request numbers of the ioctls the backend uses
@@ -539,6 +543,20 @@ def render_proc(span: FakeSpan, master: int = 0) -> str:
         out.append("".join(f"{w} " for bit, w in ALARM_WORDS if chan.chan_alarms & bit))
         out.append("\n")
     return "".join(out)
+
+
+@pytest.fixture
+def kernel() -> FakeKernel:
+    """A :func:`branch_kernel` for one test (import it into a test module to use it)."""
+    return branch_kernel()
+
+
+@pytest.fixture
+def backend(kernel):
+    """The real backend on ``kernel``."""
+    opened = open_backend("dahdi:///dev/dahdi", io=kernel)
+    yield opened
+    opened.close()
 
 
 def branch_kernel() -> FakeKernel:

@@ -8,25 +8,13 @@ import pytest
 
 from drivers.dahdi import Alarm, DahdiError, EventType, HookOp, SpanCounters, open_backend
 from drivers.dahdi.real import DahdiBackend
-from tests.drivers.dahdi.fakedahdi import (
-    EVENT_ALARM, LAW_ALAW, LAW_MULAW, alaw_to_linear, branch_kernel, fcs16,
+from tests.drivers.dahdi.fakedahdi import (  # backend and kernel are fixtures
+    EVENT_ALARM, LAW_ALAW, LAW_MULAW, alaw_to_linear, backend, fcs16, kernel,
 )
 
 E1_BEARERS = [*range(1, 16), *range(17, 32)]
 T1_BEARERS = list(range(32, 55))   # span 2 starts at channel 32; its D-channel is 55
 FXS_PORTS = [56, 57, 58]           # channel 59 is not configured
-
-
-@pytest.fixture
-def kernel():
-    return branch_kernel()
-
-
-@pytest.fixture
-def backend(kernel):
-    backend = open_backend("dahdi:///dev/dahdi", io=kernel)
-    yield backend
-    backend.close()
 
 
 def open_fds(kernel) -> list[str]:

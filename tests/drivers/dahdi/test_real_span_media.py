@@ -8,25 +8,10 @@ polls readable.
 """
 from __future__ import annotations
 
-import pytest
-
-from drivers.dahdi import open_backend
-from tests.drivers.dahdi.fakedahdi import branch_kernel, line_bytes
+from tests.drivers.dahdi.fakedahdi import backend, kernel, line_bytes  # backend and kernel are fixtures
 
 E1_BEARERS = [*range(1, 16), *range(17, 32)]
 BLOCK = 160
-
-
-@pytest.fixture
-def kernel():
-    return branch_kernel()
-
-
-@pytest.fixture
-def backend(kernel):
-    backend = open_backend("dahdi:///dev/dahdi", io=kernel)
-    yield backend
-    backend.close()
 
 
 def read_as_event_loop(kernel, media, ms: int) -> list[bytes]:
