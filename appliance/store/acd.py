@@ -62,33 +62,42 @@ _COUNTS = ("offered", "answered", "abandoned", "timed_out", "exited_empty", "exi
            "wait_answered", "wait_abandoned", "talk", "wrapup", "longest_wait")
 
 
+_MemberRows = dict[str, tuple[int, bool, str, int]]    # queue -> (penalty, paused, reason, calls)
+
+
 class AcdStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure_schema("acd", MIGRATIONS)
+        # agent -> its acd_members rows as committed by this object (or loaded by it), so a
+        # write touches only the memberships that changed (on every call: one queue's count)
+        self._members: dict[str, _MemberRows] = {}
 
     def write(self, events: Iterable[AcdEvent], agents: Iterable[tuple[AgentRecord, AgentTimes]],
               intervals: Iterable[tuple[str, float, IntervalStats]]) -> None:
         """Record ``events`` and the agent and interval rows they changed, atomically."""
+        rows = []
+        for event in events:
+            data = event_data(event)
+            rows.append((event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
+                         json.dumps(data, default=list)))
+        wall = rows[-1][0] if rows else 0.0
+        members = {}
         with self.store.transaction() as db:
-            for event in events:
-                data = event_data(event)
-                db.execute(
-                    "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    (event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
-                     json.dumps(data, default=list)),
-                )
+            db.executemany(
+                "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)", rows)
             for record, times in agents:
-                self._write_agent(db, record, times, event.wall)
+                members[record.id] = self._write_agent(db, record, times, wall)
             for queue, start, stats in intervals:
                 db.execute(
                     "INSERT INTO acd_intervals (queue, start, figures) VALUES (?, ?, ?)"
                     " ON CONFLICT(queue, start) DO UPDATE SET figures = excluded.figures",
                     (queue, start, json.dumps(_figures(stats))),
                 )
+        self._members.update(members)     # only once they are committed
 
-    @staticmethod
-    def _write_agent(db, record: AgentRecord, times: AgentTimes, wall: float) -> None:
+    def _write_agent(self, db, record: AgentRecord, times: AgentTimes, wall: float) -> _MemberRows:
+        """Write the agent's row and its changed memberships; returns the memberships now written."""
         db.execute(
             "INSERT INTO acd_agents (agent, logged_in, pause_reason, calls, talk_time, last_call_end,"
             " state_seconds, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -99,18 +108,31 @@ class AcdStore:
             (record.id, int(record.logged_in), record.pause_reason, record.calls, record.talk_time,
              record.last_call_end_wall, json.dumps(times.seconds), wall),
         )
-        db.execute("DELETE FROM acd_members WHERE agent = ?", (record.id,))
-        db.executemany(
-            "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls) VALUES (?, ?, ?, ?, ?, ?)",
-            [(record.id, queue, penalty, int(paused), reason, calls)
-             for queue, (penalty, paused, reason, calls) in record.members.items()],
-        )
+        written = self._members.get(record.id)
+        if written is None:      # rows this object has not seen: replace them all
+            db.execute("DELETE FROM acd_members WHERE agent = ?", (record.id,))
+            written = {}
+        changed = [(record.id, queue, penalty, int(paused), reason, calls)
+                   for queue, (penalty, paused, reason, calls) in record.members.items()
+                   if written.get(queue) != (penalty, paused, reason, calls)]
+        if changed:
+            db.executemany(
+                "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(agent, queue) DO UPDATE SET penalty = excluded.penalty,"
+                " paused = excluded.paused, pause_reason = excluded.pause_reason, calls = excluded.calls",
+                changed,
+            )
+        gone = [(record.id, queue) for queue in written if queue not in record.members]
+        if gone:
+            db.executemany("DELETE FROM acd_members WHERE agent = ? AND queue = ?", gone)
+        return dict(record.members)
 
     def load_agents(self) -> tuple[list[AgentRecord], dict[str, AgentTimes]]:
         members: dict[str, dict[str, tuple[int, bool, str, int]]] = {}
         for row in self.store.db.execute("SELECT * FROM acd_members ORDER BY agent, queue"):
             members.setdefault(row["agent"], {})[row["queue"]] = (
                 row["penalty"], bool(row["paused"]), row["pause_reason"], row["calls"])
+        self._members = {agent: dict(rows) for agent, rows in members.items()}
         records, times = [], {}
         for row in self.store.db.execute("SELECT * FROM acd_agents ORDER BY agent"):
             records.append(AgentRecord(row["agent"], bool(row["logged_in"]), row["pause_reason"], row["calls"],

@@ -125,3 +125,20 @@ def _restart(db: Path, start: float):
     stats = attach_store(engine, Store(db))
     engine.start()
     return engine, stats
+
+
+def test_the_store_keeps_memberships_added_changed_and_removed(tmp_path):
+    db = tmp_path / "qbox.db"
+    engine, _ = start(db, ManualClock())
+    engine.agent_login("a")
+    engine.agent_login("b")
+    engine.remove_member("a", "r")
+    engine.add_member("b", "r", penalty=4)
+    engine.set_penalty("b", "q", 1)
+    engine.agent_pause("a", "lunch")          # so the call goes to b
+    engine.join("q", "c1")
+    engine.answer("c1", "b")
+    rows = Store(db).db.execute("SELECT agent, queue, penalty, calls FROM acd_members ORDER BY agent, queue")
+    assert [tuple(row) for row in rows] == [("a", "q", 0, 0), ("b", "q", 1, 1), ("b", "r", 4, 0)]
+    engine2, _ = start(db, ManualClock(start=100.0))
+    assert engine2.agent_status("b").queues == engine.agent_status("b").queues
