@@ -2,23 +2,26 @@
 
 Every span's B-channels travel as one channel-major G.711 block per tick.  A tick
 reads all spans first (a bridge may join channels of two spans), runs the batch DTMF
-detector over each whole span block, then builds each span's outgoing block: silence
-by default, a prompt's next 160 bytes for a channel that is playing, the peer's
-incoming bytes for a bridged channel.  Per-channel Python work happens only for
-channels that are doing something, so idle capacity costs nothing.
+detector over each whole span block, then builds every span's outgoing block in one
+compiled pass (:class:`cython_ext.mixer.Mixer`): silence by default, a prompt's next
+160 bytes for a channel that is playing, the peer's incoming bytes for a bridged
+channel, and each recorded bridge's two legs appended as stereo G.711.  Python runs
+per channel only when something changes (a play, a bridge, a prompt's end), so the
+tick's cost barely grows with the calls it carries.
 """
 from __future__ import annotations
 
 import array
 import logging
+import sys
 import wave
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cython_ext import g711
 from cython_ext.dtmf import MultiChannelDtmf
+from cython_ext.mixer import Mixer
 from drivers.dahdi.interface import BLOCK_SAMPLES, SpanMedia
 
 __all__ = ["ChannelRef", "MediaEngine", "Recorder", "SILENCE"]
@@ -36,25 +39,14 @@ class ChannelRef:
     index: int
 
 
-@dataclass(eq=False)
-class _Playback:
-    span: "_Span"                     # where the channel's bytes go, looked up once
-    start: int                        # the channel's offset in the span block
-    chunks: deque[memoryview]
-    on_done: Callable[[], None] | None
-    offset: int = 0
-    loop: bool = False
-    original: tuple[memoryview, ...] = ()
-
-
 class Recorder:
     """Both legs of a call into one stereo WAV: caller left, agent right (8 kHz, 16-bit).
 
-    The tick only appends each leg's G.711 bytes; decoding and writing happen a second
-    at a time (and at close), so a recorded call costs the tick two byte copies.
+    The tick appends the legs' G.711 bytes to :attr:`buffer`, interleaved (caller,
+    agent, caller, ...); decoding and writing happen a second at a time (and at close).
     """
 
-    FLUSH_BYTES = 8000    # one second of each leg
+    FLUSH_FRAMES = 8000    # one second
 
     def __init__(self, path: str | Path, law: str) -> None:
         self.path = Path(path)
@@ -64,53 +56,45 @@ class Recorder:
         self._wav.setnchannels(2)
         self._wav.setsampwidth(2)
         self._wav.setframerate(8000)
-        self._caller = bytearray()
-        self._agent = bytearray()
+        self.buffer = bytearray()      # stereo G.711 frames not yet written
         self.frames = 0
 
-    def write(self, caller: bytes, agent: bytes) -> None:
-        self._caller += caller
-        self._agent += agent
-        if len(self._caller) >= self.FLUSH_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        left = array.array("h", g711.decode(self._caller, self.law))
-        right = array.array("h", g711.decode(self._agent, self.law))
-        frames = array.array("h", bytes(4 * len(left)))
-        frames[0::2] = left
-        frames[1::2] = right
-        self._wav.writeframesraw(frames.tobytes())   # the header is written once, at close
-        self.frames += len(left)
-        self._caller.clear()
-        self._agent.clear()
+    def flush(self) -> None:
+        """Decode and write what the buffer holds (interleaved G.711 decodes to interleaved samples)."""
+        if not self.buffer:
+            return
+        samples = g711.decode(self.buffer, self.law)
+        if sys.byteorder != "little":    # WAV samples are little-endian
+            swapped = array.array("h", samples)
+            swapped.byteswap()
+            samples = swapped.tobytes()
+        self._wav.writeframesraw(samples)   # the header is written once, at close
+        self.frames += len(self.buffer) // 2
+        self.buffer.clear()
 
     def close(self) -> None:
-        if self._caller:
-            self._flush()
+        self.flush()
         self._wav.close()
 
 
 @dataclass(eq=False)
 class _Bridge:
-    """Two channels joined both ways (side a is the caller), resolved once when bridged."""
+    """Two channels joined both ways (side a is the caller)."""
 
-    a: "_Span"
-    a_start: int
-    b: "_Span"
-    b_start: int
+    a: ChannelRef
+    b: ChannelRef
     recorder: Recorder | None = None
 
 
 @dataclass
 class _Span:
     number: int
+    slot: int                       # its index in the mixer
     media: SpanMedia
     detector: MultiChannelDtmf
-    silence: bytes
-    incoming: bytes = b""
-    outgoing: bytearray = field(default_factory=bytearray)
+    size: int                       # bytes in one block
     listeners: int = 0              # channels whose digits someone wants
+    detached: bool = False          # its device is gone: no more blocks
 
 
 class MediaEngine:
@@ -120,13 +104,14 @@ class MediaEngine:
         self.law = law
         self.block = block
         self._spans: dict[int, _Span] = {}
-        for number, media in sorted(spans.items()):
+        for slot, (number, media) in enumerate(sorted(spans.items())):
             n = len(media.channels)
-            silence = bytes([SILENCE[law]]) * (n * block)
-            self._spans[number] = _Span(number, media, MultiChannelDtmf(n, law=law), silence)
-        self._playing: dict[ChannelRef, _Playback] = {}
+            self._spans[number] = _Span(number, slot, media, MultiChannelDtmf(n, law=law), n * block)
+        self._order = list(self._spans.values())       # mixer slot order
+        self._mixer = Mixer([len(span.media.channels) for span in self._order], block, SILENCE[law])
+        self._on_done: dict[ChannelRef, Callable[[], None] | None] = {}   # what is playing
         self._bridges: dict[ChannelRef, _Bridge] = {}             # each side -> its bridge
-        self._links: set[_Bridge] = set()
+        self._taps: dict[int, Recorder] = {}                      # id(recorder.buffer) -> recorder
         self._dtmf_listeners: dict[ChannelRef, Callable[[str], None]] = {}
         self.ticks = 0
         self.missed_blocks = 0
@@ -142,20 +127,26 @@ class MediaEngine:
 
         A new play replaces what the channel was playing (whose ``on_done`` is dropped).
         """
-        chunks = tuple(memoryview(c) for c in ((audio,) if isinstance(audio, (bytes, bytearray)) else audio) if c)
-        span = self._spans[channel.span]
-        self._playing[channel] = _Playback(span, channel.index * self.block, deque(chunks), on_done,
-                                           loop=loop, original=chunks)
+        if isinstance(audio, (bytes, bytearray, memoryview)):
+            audio = bytes(audio)
+        else:
+            audio = b"".join(audio)
+        self._mixer.play(self._spans[channel.span].slot, channel.index, audio, loop)
+        self._on_done[channel] = on_done
 
     def stop(self, channel: ChannelRef) -> None:
-        self._playing.pop(channel, None)
+        if channel in self._on_done:
+            del self._on_done[channel]
+            self._mixer.stop(self._spans[channel.span].slot, channel.index)
 
     def is_playing(self, channel: ChannelRef) -> bool:
-        return channel in self._playing
+        return channel in self._on_done
 
     def listen(self, channel: ChannelRef, on_digit: Callable[[str], None] | None) -> None:
         """Send this channel's DTMF digits to ``on_digit`` (None stops listening)."""
         span = self._spans.get(channel.span)
+        if span is not None and span.detached:
+            span = None
         if on_digit is None:
             if self._dtmf_listeners.pop(channel, None) is not None and span is not None:
                 span.listeners -= 1
@@ -169,21 +160,26 @@ class MediaEngine:
     def bridge(self, caller: ChannelRef, agent: ChannelRef, recorder: Recorder | None = None) -> None:
         self.stop(caller)
         self.stop(agent)
-        link = _Bridge(self._spans[caller.span], caller.index * self.block,
-                       self._spans[agent.span], agent.index * self.block, recorder)
-        self._bridges[caller] = self._bridges[agent] = link
-        self._links.add(link)
+        for side in (caller, agent):        # a channel is in one bridge at a time
+            self.unbridge(side)
+        a, b = self._spans[caller.span], self._spans[agent.span]
+        self._mixer.connect(a.slot, caller.index, b.slot, agent.index,
+                            recorder.buffer if recorder is not None else None)
+        self._mixer.connect(b.slot, agent.index, a.slot, caller.index)
+        self._bridges[caller] = self._bridges[agent] = _Bridge(caller, agent, recorder)
+        if recorder is not None:
+            self._taps[id(recorder.buffer)] = recorder
 
     def unbridge(self, channel: ChannelRef) -> Recorder | None:
         """Break the bridge this channel is in; returns its recorder (closed) if it had one."""
-        link = self._bridges.pop(channel, None)
+        link = self._bridges.get(channel)
         if link is None:
             return None
-        for ref, other in list(self._bridges.items()):
-            if other is link:
-                del self._bridges[ref]
-        self._links.discard(link)
+        for side in (link.a, link.b):
+            del self._bridges[side]
+            self._mixer.disconnect(self._spans[side.span].slot, side.index)
         if link.recorder is not None:
+            del self._taps[id(link.recorder.buffer)]
             link.recorder.close()
         return link.recorder
 
@@ -195,9 +191,10 @@ class MediaEngine:
 
     def detach(self, span: int) -> None:
         """Stop ticking a span whose device is gone; its channels fall silent."""
-        detached = self._spans.pop(span, None)
+        detached = self._spans.get(span)
         if detached is not None:
-            detached.incoming = b""
+            detached.detached = True
+            detached.listeners = 0
 
     # -- the tick -----------------------------------------------------------------------
     def tick(self, blocks: dict[int, bytes] | None = None) -> int:
@@ -207,77 +204,40 @@ class MediaEngine:
         are read here.  A span with no block this time is counted and left alone.
         """
         self.ticks += 1
-        ready = []
-        for number, span in self._spans.items():
-            block = blocks.get(number) if blocks is not None else None
+        incoming: list[bytes | None] = []
+        for span in self._order:
+            if span.detached:
+                incoming.append(None)
+                continue
+            block = blocks.get(span.number) if blocks is not None else None
             if block is None:
                 block = span.media.read_block()
-            if block is None:
+            if block is None or len(block) != span.size:
                 self.missed_blocks += 1
-                span.incoming = b""
-                continue
-            span.incoming = block
-            ready.append(span)
-        for span in ready:
-            self._detect(span)
-        for span in ready:
-            span.outgoing = bytearray(span.silence)
-        self._fill_playback()
-        self._fill_bridges()
-        for span in ready:
-            span.media.write_block(bytes(span.outgoing))
-        return len(ready)
+                block = None
+            elif type(block) is not bytes:
+                block = bytes(block)
+            incoming.append(block)
+        for span, block in zip(self._order, incoming):
+            if block is not None and span.listeners:
+                self._detect(span, block)
+        outgoing, finished, full = self._mixer.tick(incoming, 2 * Recorder.FLUSH_FRAMES)
+        ready = 0
+        for span, block in zip(self._order, outgoing):
+            if block is not None:
+                span.media.write_block(block)
+                ready += 1
+        for tap in full:
+            self._taps[id(tap)].flush()
+        for slot, index in finished:
+            on_done = self._on_done.pop(ChannelRef(self._order[slot].number, index), None)
+            if on_done is not None:
+                on_done()
+        return ready
 
-    def _detect(self, span: _Span) -> None:
-        if not span.listeners:
-            return          # nobody on this span is listening (the agents' side, idle trunks)
-        for index, event in span.detector.feed(span.incoming):
+    def _detect(self, span: _Span, block: bytes) -> None:
+        for index, event in span.detector.feed(block):
             self.digits_detected += 1
             listener = self._dtmf_listeners.get(ChannelRef(span.number, index))
             if listener is not None:
                 listener(event.digit)
-
-    def _fill_playback(self) -> None:
-        block = self.block
-        finished = []
-        for ref, playback in self._playing.items():
-            out = playback.span.outgoing
-            if not playback.span.incoming:
-                continue
-            start, chunks = playback.start, playback.chunks
-            chunk, offset = chunks[0] if chunks else None, playback.offset
-            if chunk is not None and offset + block < len(chunk):   # the common case: mid-prompt
-                out[start:start + block] = chunk[offset:offset + block]
-                playback.offset = offset + block
-                continue
-            filled = 0
-            while filled < block and chunks:
-                chunk = chunks[0]
-                take = min(block - filled, len(chunk) - playback.offset)
-                out[start + filled:start + filled + take] = chunk[playback.offset:playback.offset + take]
-                filled += take
-                playback.offset += take
-                if playback.offset >= len(chunk):
-                    chunks.popleft()
-                    playback.offset = 0
-                    if not chunks and playback.loop:
-                        chunks.extend(playback.original)
-            if not chunks:
-                finished.append(ref)
-        for ref in finished:
-            playback = self._playing.pop(ref)
-            if playback.on_done is not None:
-                playback.on_done()
-
-    def _fill_bridges(self) -> None:
-        block = self.block
-        for link in self._links:
-            a, b = link.a, link.b
-            if not a.incoming or not b.incoming:     # a span without a block (or detached)
-                continue
-            heard_a = a.incoming[link.a_start:link.a_start + block]
-            heard_b = b.incoming[link.b_start:link.b_start + block]
-            a.outgoing[link.a_start:link.a_start + block] = heard_b
-            b.outgoing[link.b_start:link.b_start + block] = heard_a
-            if link.recorder is not None:
-                link.recorder.write(heard_a, heard_b)

@@ -78,3 +78,39 @@ def test_a_span_without_a_block_is_counted_and_skipped():
     a.feed({})
     assert engine.tick() == 1
     assert engine.missed_blocks == 1 and len(a.sent) == 1 and not b.sent
+
+
+def test_a_long_recording_keeps_every_frame_across_flushes(tmp_path):
+    trunk, agents = MemorySpan(2), MemorySpan(2)
+    engine = MediaEngine({1: trunk, 3: agents})
+    recorder = Recorder(tmp_path / "long.wav", "alaw")
+    engine.bridge(ChannelRef(1, 1), ChannelRef(3, 0), recorder)
+    ticks = 130                                       # 2.6 s: two whole flushes and a tail
+    for n in range(ticks):
+        trunk.feed({1: bytes([n % 256]) * BLOCK})
+        agents.feed({0: bytes([(n * 7) % 256]) * BLOCK})
+        engine.tick()
+    engine.release(ChannelRef(3, 0))
+    table = g711.decode_table("alaw")
+    with wave.open(str(tmp_path / "long.wav")) as wav:
+        assert wav.getnframes() == ticks * BLOCK
+        data = wav.readframes(ticks * BLOCK)
+    for n in (0, 49, 50, 51, 99, 100, 129):           # around each flush
+        frame = data[4 * n * BLOCK:4 * n * BLOCK + 4]
+        assert int.from_bytes(frame[:2], "little", signed=True) == table[n % 256]
+        assert int.from_bytes(frame[2:], "little", signed=True) == table[(n * 7) % 256]
+
+
+def test_a_looping_prompt_list_plays_seamlessly_until_stopped():
+    span = MemorySpan(1)
+    engine = MediaEngine({1: span})
+    done = []
+    engine.play(ChannelRef(1, 0), [b"\x01" * 100, b"\x02" * 100], on_done=lambda: done.append(1), loop=True)
+    for _ in range(5):
+        span.feed({})
+        engine.tick()
+    assert b"".join(span.sent) == (b"\x01" * 100 + b"\x02" * 100) * 4
+    engine.stop(ChannelRef(1, 0))
+    span.feed({})
+    engine.tick()
+    assert span.sent[-1] == bytes([0xD5]) * BLOCK and not done and not engine.is_playing(ChannelRef(1, 0))
