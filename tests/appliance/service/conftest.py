@@ -56,7 +56,7 @@ ivr:
       kind: menu
       prompt: welcome
       timeout: 3
-      options: {"1": {queue: sales}, "9": {hangup: true}}
+      options: {"1": {queue: sales}, "9": {hangup: true}, "0": {transfer: "95555"}}
 """
 
 
@@ -94,6 +94,7 @@ class Exchange:
                          variant="euroisdn", name="agent-pbx", strict=True)
         self.agent_answer_after = agent_answer_after      # extension -> seconds (missing: never)
         self.callers: dict[str, Party] = {}
+        self.outside: dict[str, Party] = {}                # calls the box placed, by called number
         self.agents: dict[str, Party] = {}                 # by calling number of the caller they got
         self.agent_rings: list[str] = []
         self.heard: dict[int, bytes] = {}
@@ -133,7 +134,7 @@ class Exchange:
 
     def _compose(self, stack: Stack) -> bytes:
         block = bytearray([IDLE]) * (30 * BLOCK)
-        parties = self.callers.values() if stack is self.trunk else self.agents.values()
+        parties = [*self.callers.values(), *self.outside.values()] if stack is self.trunk else self.agents.values()
         for party in parties:
             if party.call is not None and party.call.channel is not None and party.sending:
                 index = _index(party.call.channel)
@@ -159,6 +160,12 @@ class Exchange:
         party.stack.disconnect(party.call)
 
     def _trunk_event(self, event) -> None:
+        if event.kind == "setup":                 # the box calls out: a transfer to an outside number
+            party = Party(self.trunk, event.call)
+            event.call.user_data = party
+            self.outside[event.call.called] = party
+            self.trunk.answer(event.call)
+            return
         party = event.call.user_data if event.call is not None else None
         if party is not None:
             party.events.append(event.kind)

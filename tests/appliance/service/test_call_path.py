@@ -159,7 +159,7 @@ def test_reload_applies_a_good_file_and_refuses_a_bad_one_without_dropping_calls
     agent_seen = lambda: "13800000006" in ex.agents and "active" in ex.agents["13800000006"].events
     ex.run_until(agent_seen)
     good = box.config_path.read_text().replace("{queue: sales, penalty: 1}", "{queue: sales, penalty: 3}")
-    box.config_path.write_text(good.replace('"9": {hangup: true}', '"9": {hangup: true}, "0": {transfer: "95588"}'))
+    box.config_path.write_text(good.replace("      timeout: 3\n", "      timeout: 4\n"))
     assert box.request("reload")["changes"] == ["agent 8002 penalty 3 in sales", "ivr"]
     box.config_path.write_text(good.replace("strategy: linear", "strategy: linar", 1))
     with pytest.raises(BadInput) as info:
@@ -212,3 +212,22 @@ def test_a_stopping_service_writes_the_cdrs_of_calls_still_up(box_factory):
     box.process.wait(20)
     [cdr] = box.cdrs()
     assert (cdr["src"], cdr["disposition"], cdr["hangup_by"], cdr["cause"]) == ("13800000009", "ANSWERED", "system", 41)
+
+
+def test_transfer_to_an_outside_number_bridges_the_caller_to_it(box_factory):
+    box = box_factory()
+    ex = box.exchange
+    caller = ex.dial("13800000010")
+    ex.run_until(lambda: "active" in caller.events)
+    ex.press("13800000010", "0")
+    ex.run_until(lambda: "95555" in ex.outside and "active" in ex.outside["95555"].events, seconds=10)
+    outside = ex.outside["95555"]
+    assert outside.call.calling == "13800000010"        # the caller's number is passed on
+    caller.sending.extend(voice_blocks(1.0, 700))
+    ex.run(0.5)
+    assert ex.channel_audio(1, outside.call) != bytes([0xD5]) * 160
+    ex.hang_up(outside)
+    ex.run_until(lambda: "released" in caller.events)
+    ex.run(0.2)
+    [cdr] = box.cdrs()
+    assert (cdr["disposition"], cdr["digits"], cdr["queue"]) == ("TRANSFERRED", "0", None)
