@@ -93,7 +93,8 @@ class _Span:
     media: SpanMedia
     detector: MultiChannelDtmf
     size: int                       # bytes in one block
-    listeners: int = 0              # channels whose digits someone wants
+    listening: bytearray            # per channel: 1 if someone wants its digits (DTMF runs there only)
+    listeners: int = 0              # how many are 1
     detached: bool = False          # its device is gone: no more blocks
 
 
@@ -106,7 +107,7 @@ class MediaEngine:
         self._spans: dict[int, _Span] = {}
         for slot, (number, media) in enumerate(sorted(spans.items())):
             n = len(media.channels)
-            self._spans[number] = _Span(number, slot, media, MultiChannelDtmf(n, law=law), n * block)
+            self._spans[number] = _Span(number, slot, media, MultiChannelDtmf(n, law=law), n * block, bytearray(n))
         self._order = list(self._spans.values())       # mixer slot order
         self._mixer = Mixer([len(span.media.channels) for span in self._order], block, SILENCE[law])
         self._on_done: dict[ChannelRef, Callable[[], None] | None] = {}   # what is playing
@@ -149,11 +150,15 @@ class MediaEngine:
             span = None
         if on_digit is None:
             if self._dtmf_listeners.pop(channel, None) is not None and span is not None:
+                span.listening[channel.index] = 0
                 span.listeners -= 1
             return
         if channel not in self._dtmf_listeners and span is not None:
             if not span.listeners:
-                span.detector.reset()   # it was not fed while nobody listened
+                span.detector.reset()   # the span was not fed while nobody listened
+            else:
+                span.detector.reset_channel(channel.index)   # nor was this channel
+            span.listening[channel.index] = 1
             span.listeners += 1
         self._dtmf_listeners[channel] = on_digit
 
@@ -195,6 +200,7 @@ class MediaEngine:
         if detached is not None:
             detached.detached = True
             detached.listeners = 0
+            detached.listening[:] = bytes(len(detached.listening))
 
     # -- the tick -----------------------------------------------------------------------
     def tick(self, blocks: dict[int, bytes] | None = None) -> int:
@@ -236,7 +242,7 @@ class MediaEngine:
         return ready
 
     def _detect(self, span: _Span, block: bytes) -> None:
-        for index, event in span.detector.feed(block):
+        for index, event in span.detector.feed(block, span.listening):
             self.digits_detected += 1
             listener = self._dtmf_listeners.get(ChannelRef(span.number, index))
             if listener is not None:

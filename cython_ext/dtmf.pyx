@@ -317,6 +317,11 @@ cdef class _Engine:
             self.law_table[i] = table[i]
         self.law = 1
 
+    cdef void reset_channel(self, int channel) noexcept:
+        """Forget one channel's past, as if it had been silent (the stream goes on)."""
+        memset(&self.chans[channel], 0, sizeof(Chan))
+        memset(self.partial + channel * self.cfg.H, 0, self.cfg.H * sizeof(float))
+
     cpdef reset(self):
         """Forget everything: the next sample is sample 0 of a new stream."""
         cdef int t
@@ -808,8 +813,11 @@ cdef class _Engine:
             for i in range(n):
                 dst[i] = pcm[i]
 
-    cdef list _feed(self, const uint8_t* data, Py_ssize_t n):
-        """Feed ``n`` samples per channel, channel-major; returns [(channel, event)]."""
+    cdef list _feed(self, const uint8_t* data, Py_ssize_t n, const uint8_t* active=NULL):
+        """Feed ``n`` samples per channel, channel-major; returns [(channel, event)].
+
+        With ``active`` (one flag per channel), channels flagged 0 are skipped: their
+        state stands still until :meth:`reset_channel` starts them afresh."""
         cdef int H = self.cfg.H
         cdef int need = H - self.fill
         cdef int64_t n_blocks = 0 if n < need else 1 + (n - need) // H
@@ -839,6 +847,8 @@ cdef class _Engine:
             # an ended digit takes the GIL back just to be appended.
             with nogil:
                 for ch_index in range(self.channels):
+                    if active != NULL and not active[ch_index]:
+                        continue
                     ch = &self.chans[ch_index]
                     part = self.partial + ch_index * H
                     base = <int64_t>ch_index * n
@@ -957,15 +967,32 @@ cdef class MultiChannelDtmf(_Receiver):
         self._engine = _Engine(channels, sample_rate, law, thresholds)
         self.channels = channels
 
-    def feed(self, buf):
-        """Feed one block for every channel; return [(channel, event)] for ended digits."""
+    def feed(self, buf, active=None):
+        """Feed one block for every channel; return [(channel, event)] for ended digits.
+
+        ``active`` (a buffer of one byte per channel) limits the work to the channels
+        whose byte is not 0; the others stand still until :meth:`reset_channel`.
+        """
         cdef Py_ssize_t n
         cdef const uint8_t[::1] data = self._engine._bytes(buf, &n)
+        cdef const uint8_t[::1] flags
         if n % self.channels:
             raise ValueError(f"{n} samples do not split into {self.channels} equal channel runs")
         if n == 0:
             return []
-        return self._engine._feed(&data[0], n // self.channels)
+        if active is None:
+            return self._engine._feed(&data[0], n // self.channels)
+        flags = memoryview(active).cast("B")
+        if flags.shape[0] != self.channels:
+            raise ValueError(f"active has {flags.shape[0]} flags for {self.channels} channels")
+        return self._engine._feed(&data[0], n // self.channels, &flags[0])
+
+    def reset_channel(self, int channel):
+        """Start ``channel`` afresh, as if it had been silent until now (a channel left
+        out of ``active`` must be reset before it is fed again)."""
+        if not 0 <= channel < self.channels:
+            raise IndexError(f"no channel {channel} of {self.channels}")
+        self._engine.reset_channel(channel)
 
     def flush(self):
         """End of every stream: digits still sounding, as [(channel, event)]; then reset."""

@@ -114,3 +114,23 @@ def test_a_looping_prompt_list_plays_seamlessly_until_stopped():
     span.feed({})
     engine.tick()
     assert span.sent[-1] == bytes([0xD5]) * BLOCK and not done and not engine.is_playing(ChannelRef(1, 0))
+
+
+def test_a_channel_that_starts_listening_later_hears_its_digits():
+    span = MemorySpan(4)
+    engine = MediaEngine({1: span})
+    heard = []
+    engine.listen(ChannelRef(1, 0), lambda d: heard.append((0, d)))
+    audio = g711.alaw_encode(tones.dtmf_digits("7", 80, 80, -10)).ljust(12 * BLOCK, bytes([0xD5]))
+    for i in range(0, len(audio), BLOCK):             # a digit on 3 while nobody listens there
+        span.feed({3: audio[i:i + BLOCK]})
+        engine.tick()
+    engine.listen(ChannelRef(1, 3), lambda d: heard.append((3, d)))
+    for i in range(0, len(audio), BLOCK):
+        span.feed({3: audio[i:i + BLOCK]})
+        engine.tick()
+    engine.listen(ChannelRef(1, 3), None)
+    for i in range(0, len(audio), BLOCK):             # and none once it stops
+        span.feed({3: audio[i:i + BLOCK]})
+        engine.tick()
+    assert heard == [(3, "7")]
