@@ -9,7 +9,9 @@ qbox is driven only as a user drives it: ``qbox config dahdi`` writes system.con
 ``qbox span list|show`` report, and the media, D-channel and alarm checks go through
 ``drivers.dahdi.open_backend`` (the interface every qbox component uses).  The references
 qbox is held against are DAHDI's own: ``/proc/dahdi/N``, ``dahdi_scan``, ``dahdi_cfg``.  No
-check issues an ioctl itself.  The alarm check comes last: it destroys and re-creates span 1.
+check issues an ioctl itself.  The ISDN call check runs ``qbox run`` on span 2 and plays the
+exchange on span 1 with qbox's ISDN stack in the network role.  The alarm check comes last:
+it destroys and re-creates span 1.
 """
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ import json
 import random
 import re
 import select
+import signal
+import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +35,10 @@ import yaml
 
 from appliance.cli import main as cli_main
 from appliance.config import load_config
+from appliance.control import ControlClient
+from appliance.isdn.stack import Stack
+from cython_ext import g711, tones
+from drivers.clock import ManualClock
 from drivers.dahdi import Alarm, EventType, open_backend
 
 HERE = Path(__file__).resolve().parent
@@ -327,6 +336,198 @@ def test_hdlc_frames_cross_dchannels_intact(backend, dahdi):
     finally:
         exchange.close()
         box.close()
+
+
+# --- one ISDN call through the service ---------------------------------------------------------
+
+IDLE_ALAW = 0xD5          # A-law code of a zero sample: what an idle B-channel carries
+SERVICE_START = 60.0      # seconds `qbox run` may take to answer on its control socket (TCG is slow)
+CALL_DEADLINE = 30.0      # seconds each stage of the call may take
+LINK_SETTLE = 1.5         # > T200 (1 s): a SABME the box sent before it saw the exchange's is answered
+CALLED, CALLING = "95588", "13800000001"
+
+BOX_IVR = {
+    "nodes": {"main": {"kind": "menu", "prompt": "welcome", "timeout": 20, "retries": 1,
+                       "options": {"1": {"hangup": True}}}},
+}
+
+
+def box_service_config(directory: Path) -> Path:
+    """The box's own configuration: span 2 only (the service opens the media and D-channel of
+    every span it lists), with a one-node IVR menu whose option "1" hangs up.  The service
+    finds its channels by span number in the kernel, so span 1's absence shifts nothing."""
+    config = yaml.safe_load(CONFIG.read_text())
+    config["dahdi"]["device"] = DEVICE
+    config["spans"] = [s for s in config["spans"] if s["number"] == BOX]
+    (directory / "prompts").mkdir()      # empty: the box plays its missing-prompt tone
+    config["ivr"] = dict(BOX_IVR, prompts_dir=str(directory / "prompts"))
+    path = directory / "box.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+class BoxService:
+    """``qbox run`` on the box's config, as a child process logging to ``service.log``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.state = directory / "state"
+        self.socket = directory / "control.sock"
+        self.log = directory / "service.log"
+        command = [sys.executable, "-m", "appliance.cli", "run", "--config", str(box_service_config(directory)),
+                   "--state-dir", str(self.state), "--socket", str(self.socket), "--log-level", "debug"]
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_ready(self) -> None:
+        wait_for(lambda: self.socket.exists() or self.process.poll() is not None,
+                 "qbox run to open its control socket", SERVICE_START)
+        assert self.process.poll() is None, f"qbox run exited {self.process.returncode}:\n{self.tail()}"
+
+    def request(self, cmd: str, **args):
+        with ControlClient(self.socket) as client:
+            return client.request(cmd, **args)
+
+    def cdrs(self) -> list[dict]:
+        db = sqlite3.connect(self.state / "qbox.db")
+        db.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in db.execute("SELECT * FROM cdr ORDER BY id")]
+        finally:
+            db.close()
+
+    def stop(self) -> int:
+        """SIGTERM (the service's orderly shutdown); SIGKILL if it does not exit in time."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+class Exchange:
+    """The exchange's side of the trunk on span 1: qbox's ISDN stack as the network side over the
+    real D-channel, and the span's B-channels paced by the driver (each 20 ms block read is
+    answered by one written).  Its stack's clock follows the real time of this process."""
+
+    def __init__(self, backend, span) -> None:
+        self.span = span
+        self.media = backend.open_span_media(span.number, "alaw")
+        self.dchannel = backend.open_dchannel(span.number)
+        self.clock = ManualClock()
+        self.started = time.monotonic()
+        self.stack = Stack("network", self.dchannel.send, self.clock, on_event=self._event,
+                           variant=span.switchtype, name="exchange", strict=True)
+        self.events: list[str] = []
+        self.details: list[tuple[str, int | None]] = []    # (event, cause): for failure messages
+        self.cause: int | None = None
+        self.call = None
+        self.sending: list[bytes] = []     # A-law blocks for the call's B-channel, one per block
+        self.heard: list[bytes] = []       # what the call's B-channel brought, block by block
+        self.blocks = 0
+
+    def close(self) -> None:
+        self.stack.close()
+        self.media.close()
+        self.dchannel.close()
+
+    def _event(self, event) -> None:
+        if self.call is not None and event.call is self.call:
+            self.events.append(event.kind)
+            self.details.append((event.kind, event.cause))
+            if event.kind in ("disconnect", "released"):
+                self.cause = event.cause
+
+    def _index(self) -> int | None:
+        if self.call is None or self.call.channel is None:
+            return None
+        return self.span.bchannel_positions.index(self.call.channel)
+
+    def step(self) -> None:
+        """Wait up to one block for the driver, then do what arrived: media and frames."""
+        select.select([self.media.fileno(), self.dchannel.fileno()], [], [], 0.02)
+        while (block := self.media.read_block()) is not None:
+            self.blocks += 1
+            channels = split_block(block, len(self.media.channels))
+            out = [bytes([IDLE_ALAW]) * SAMPLES] * len(channels)
+            index = self._index()
+            if index is not None:
+                self.heard.append(channels[index])
+                if self.sending:
+                    out[index] = self.sending.pop(0)
+            self.media.write_block(b"".join(out))
+        while (frame := self.dchannel.recv()) is not None:
+            self.stack.receive_frame(frame)
+        self.clock.advance_to(time.monotonic() - self.started)
+
+    def run_until(self, predicate, what: str, deadline: float = CALL_DEADLINE):
+        end = time.monotonic() + deadline
+        while not (value := predicate()):
+            if time.monotonic() > end:
+                pytest.fail(f"gave up after {deadline:.0f} s waiting for {what}; exchange events {self.details}, "
+                            f"{self.blocks} blocks, stack {dict(self.stack.counters)}")
+            self.step()
+        return value
+
+    def run_for(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.step()
+
+    def press(self, digits: str) -> None:
+        audio = g711.alaw_encode(tones.dtmf_digits(digits, 100, 100, -10))
+        audio += bytes([IDLE_ALAW]) * (-len(audio) % SAMPLES)
+        self.sending.extend(audio[i:i + SAMPLES] for i in range(0, len(audio), SAMPLES))
+
+
+def test_isdn_call_through_the_service_answered_by_the_ivr(dahdi, tmp_path):
+    """`qbox run` on span 2 (pri_cpe) takes a call the exchange on span 1 places through the
+    real driver: it answers with the IVR, detects the caller's DTMF "1" on the B-channel, and
+    clears the call as the menu says; the control API and the CDR in SQLite agree."""
+    service = BoxService(tmp_path)
+    backend = open_backend(DEVICE)
+    exchange = None
+    try:
+        service.wait_ready()
+        exchange = Exchange(backend, dahdi.span(EXCHANGE))
+        exchange.stack.start()
+        exchange.run_until(lambda: exchange.stack.link_up, "the D-channel's data link (LAPD) to come up")
+        # Both sides send SABME at start; when they cross, one re-establishes the link a moment
+        # later, and a SETUP sent in between would be lost with the reset: let the link settle.
+        exchange.run_for(LINK_SETTLE)
+        [span] = service.request("status")["spans"]
+        assert exchange.stack.link_up and (span["number"], span["dchannel"]) == (BOX, "up"), span
+
+        exchange.call = exchange.stack.place_call(CALLED, calling=CALLING)
+        exchange.run_until(lambda: "active" in exchange.events, "the box to answer (CONNECT)")
+        assert exchange.call.channel in dahdi.span(BOX).bchannel_positions
+        exchange.run_for(0.5)                                   # the menu's prompt is playing
+        assert any(set(block) != {IDLE_ALAW} for block in exchange.heard), \
+            "the box answered but its prompt never reached the exchange's B-channel"
+
+        exchange.press("1")
+        exchange.run_until(lambda: "released" in exchange.events, "the IVR to clear the call after the digit")
+        assert exchange.cause == 16, f"cleared with cause {exchange.cause}, expected 16 (normal clearing)"
+        counters = wait_for(lambda: (c := service.request("status")["counters"])["cdrs"] and c,
+                            "the service to write the call's CDR")
+        assert (counters["offered"], counters["digits_detected"], counters["cdrs"]) == (1, 1, 1), counters
+        [cdr] = service.cdrs()
+        assert (cdr["src"], cdr["dst"], cdr["digits"], cdr["ivr_path"], cdr["hangup_by"]) == (
+            CALLING, CALLED, "1", "main", "system"), cdr
+        assert service.stop() == 0, f"qbox run did not stop cleanly:\n{service.tail()}"
+    except BaseException as exc:
+        exc.add_note(f"--- qbox run's log (tail) ---\n{service.tail()}")
+        raise
+    finally:
+        if exchange is not None:
+            exchange.close()
+        backend.close()
+        service.stop()
 
 
 # --- alarms (last: it takes span 1 down and brings it back) ----------------------------------
