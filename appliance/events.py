@@ -41,29 +41,42 @@ class EventBus:
     def __init__(self, clock) -> None:
         self.clock = clock
         self._subscriptions: list[Subscription] = []
+        self._matching: dict[str, tuple[Subscription, ...]] = {}   # name -> who wants it (cached)
         self.published = 0
 
     def subscribe(self, patterns: Iterable[str] | str, callback: Callable[[Event], None]) -> Subscription:
         patterns = (patterns,) if isinstance(patterns, str) else tuple(patterns)
         subscription = Subscription(patterns, callback)
         self._subscriptions.append(subscription)
+        self._matching.clear()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
+            self._matching.clear()
 
     def wanted(self, name: str) -> bool:
-        """True if some subscriber would receive an event of this name."""
-        return any(subscription.wants(name) for subscription in self._subscriptions)
+        """True if some subscriber would receive an event of this name (a dict look-up:
+        publishers ask it before building an event's data)."""
+        return bool(self._subscribers(name))
 
-    def publish(self, name: str, **data: Any) -> Event:
-        event = Event(name, self.clock.wall(), data)
+    def publish(self, name: str, **data: Any) -> Event | None:
+        """Deliver the event to its subscribers in order; None (and no event built) if nobody wants it."""
         self.published += 1
-        for subscription in list(self._subscriptions):
-            if subscription.wants(name):
-                try:
-                    subscription.callback(event)
-                except Exception:
-                    log.exception("event subscriber failed", extra={"kv": {"event": name}})
+        subscribers = self._subscribers(name)
+        if not subscribers:
+            return None
+        event = Event(name, self.clock.wall(), data)
+        for subscription in subscribers:
+            try:
+                subscription.callback(event)
+            except Exception:
+                log.exception("event subscriber failed", extra={"kv": {"event": name}})
         return event
+
+    def _subscribers(self, name: str) -> tuple[Subscription, ...]:
+        matching = self._matching.get(name)
+        if matching is None:
+            matching = self._matching[name] = tuple(s for s in self._subscriptions if s.wants(name))
+        return matching

@@ -241,7 +241,9 @@ class CallManager:
 
     # -- the ACD's decisions -----------------------------------------------------------------
     def _on_acd_event(self, event: acd_events.AcdEvent) -> None:
-        self.bus.publish(f"queue.{event.kind}", **acd_events.event_data(event))
+        name = "queue." + event.kind
+        if self.bus.wanted(name):          # the event's data is built only for a listener
+            self.bus.publish(name, **acd_events.event_data(event))
         call = self.calls.get(getattr(event, "caller", ""))
         if call is None:
             return
