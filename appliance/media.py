@@ -50,9 +50,13 @@ class Recorder:
 
     def __init__(self, path: str | Path, law: str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.law = law
-        self._wav = wave.open(str(self.path), "wb")
+        try:
+            self._file = open(self.path, "wb")
+        except FileNotFoundError:     # the first recording there (or the directory was removed)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "wb")
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(2)
         self._wav.setsampwidth(2)
         self._wav.setframerate(8000)
@@ -74,7 +78,8 @@ class Recorder:
 
     def close(self) -> None:
         self.flush()
-        self._wav.close()
+        self._wav.close()         # writes the header; the file is ours to close
+        self._file.close()
 
 
 @dataclass(eq=False)

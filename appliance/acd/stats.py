@@ -200,7 +200,9 @@ class StatsBook:
         self._bucket(e.queue, e.wall).offered += 1
 
     def _agent_state(self, e: ev.AgentStateChanged) -> None:
-        times = self.agents.setdefault(e.agent, AgentTimes(since=e.time))
+        times = self.agents.get(e.agent)
+        if times is None:
+            times = self.agents[e.agent] = AgentTimes(since=e.time)
         spent = e.time - times.since
         if times.state != "logged_out" and spent > 0:
             times.seconds[times.state] = times.seconds.get(times.state, 0.0) + spent

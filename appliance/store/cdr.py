@@ -87,6 +87,7 @@ class Cdr:
 
 _FIELDS = tuple(f.name for f in fields(Cdr))
 _COLUMNS = [*_FIELDS, "duration", "billsec"]
+_INSERT = f"INSERT INTO cdr ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + name for name in _COLUMNS)})"
 
 
 class CdrStore:
@@ -96,11 +97,8 @@ class CdrStore:
 
     def write(self, cdr: Cdr) -> None:
         """Commit one record; when this returns the record survives a crash."""
-        row = cdr.as_row()
-        names = ", ".join(row)
-        marks = ", ".join(f":{name}" for name in row)
         with self.store.transaction() as db:
-            db.execute(f"INSERT INTO cdr ({names}) VALUES ({marks})", row)
+            db.execute(_INSERT, cdr.as_row())
 
     def count(self) -> int:
         return self.store.db.execute("SELECT COUNT(*) FROM cdr").fetchone()[0]

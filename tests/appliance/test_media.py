@@ -134,3 +134,10 @@ def test_a_channel_that_starts_listening_later_hears_its_digits():
         span.feed({3: audio[i:i + BLOCK]})
         engine.tick()
     assert heard == [(3, "7")]
+
+
+def test_a_recorder_makes_its_directory_when_it_is_missing(tmp_path):
+    recorder = Recorder(tmp_path / "recordings" / "2026" / "call.wav", "alaw")
+    recorder.close()
+    with wave.open(str(tmp_path / "recordings" / "2026" / "call.wav")) as wav:
+        assert (wav.getnchannels(), wav.getnframes()) == (2, 0)
