@@ -35,20 +35,19 @@ class DecodeError(ValueError):
 
 
 class Record:
-    """Decoded field values of one layer, by attribute (``rec.cause_value``)."""
+    """Decoded field values of one layer, by attribute (``rec.cause_value``).
 
-    __slots__ = ("cls", "values", "malformed")
+    The values dict *is* the instance's ``__dict__``, so a field reads at the speed of a
+    plain attribute; ``cls``, ``values`` and ``malformed`` are slots and come first.
+    """
+
+    __slots__ = ("cls", "values", "malformed", "__dict__")
 
     def __init__(self, cls: type, values: dict[str, Any], malformed: bool = False) -> None:
         self.cls = cls
         self.values = values
         self.malformed = malformed
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        self.__dict__ = values
 
     def __repr__(self) -> str:
         flag = " malformed" if self.malformed else ""
