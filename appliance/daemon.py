@@ -18,6 +18,7 @@ each tick's answer runs the box as fast as the machine allows.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -168,6 +169,7 @@ class Service:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self._build(loop)
+        gc.freeze()     # what start-up made (configuration, prompts, codec tables) stays: the collector skips it
         await self.control.start()
         for number, media in self.span_media.items():
             loop.add_reader(media.fileno(), self._span_ready, number)
