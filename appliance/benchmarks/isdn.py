@@ -17,8 +17,6 @@ import time
 
 from appliance.cli._output import add_json_flag, print_json
 from appliance.errors import BadInput, QboxError
-from appliance.isdn.backtoback import BackToBack
-from appliance.isdn.pcap import PcapWriter
 
 __all__ = ["register", "measure"]
 
@@ -39,9 +37,12 @@ def register(subparsers) -> None:
 
 def measure(calls: int, pcap: str | None = None, variant: str = "euroisdn") -> dict:
     """Run ``calls`` calls; the figures as a dict (see ``run`` for the keys)."""
+    from appliance.isdn.backtoback import BackToBack   # scapy: loaded only when the bench runs
+    from appliance.isdn.pcap import PcapWriter
+
     capture = PcapWriter(pcap, we_network=False) if pcap else None
     completed = [0, 0]
-    pair: BackToBack
+    pair = None
 
     def on_user(event) -> None:
         if event.kind == "active":

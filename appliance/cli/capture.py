@@ -20,12 +20,15 @@ import queue
 import selectors
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from appliance.console import add_socket_option
 from appliance.control import ControlClient
 from appliance.errors import BadInput, QboxError
-from appliance.isdn.pcap import PcapWriter
 from drivers.dahdi import DahdiError, open_backend
+
+if TYPE_CHECKING:   # the ISDN package pulls in scapy: import it only when a capture runs
+    from appliance.isdn.pcap import PcapWriter
 
 __all__ = ["register"]
 
@@ -64,7 +67,9 @@ def run_dchan(args) -> None:
     print(f"captured {count} frames on span {args.span} ({source}) to {args.output}")
 
 
-def _writer(path: str, we_network: bool) -> PcapWriter:
+def _writer(path: str, we_network: bool) -> "PcapWriter":
+    from appliance.isdn.pcap import PcapWriter
+
     try:
         return PcapWriter(path, we_network=we_network)
     except OSError as exc:
