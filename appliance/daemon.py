@@ -24,7 +24,6 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from appliance import __version__
 from appliance.acd import AcdEngine
@@ -299,9 +298,6 @@ class Service:
     def _watchdog(self) -> None:
         self.notifier.watchdog()
         self.loop.call_later(self.notifier.watchdog_interval, self._watchdog)
-
-    def reload(self, path: str | None = None) -> dict[str, Any]:
-        return self.api.reload(path)
 
 
 def run_service(config_path: str, state_dir: str, socket: str | None, lockstep: bool) -> int:

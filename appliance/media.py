@@ -16,7 +16,7 @@ import logging
 import sys
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cython_ext import g711
@@ -124,9 +124,6 @@ class MediaEngine:
         self.digits_detected = 0
 
     # -- what the call layer asks -------------------------------------------------------
-    def channels(self, span: int) -> int:
-        return len(self._spans[span].media.channels)
-
     def play(self, channel: ChannelRef, audio: list[bytes] | bytes, on_done: Callable[[], None] | None = None,
              loop: bool = False) -> None:
         """Play G.711 audio (one buffer or several in turn); ``on_done`` after the last byte.

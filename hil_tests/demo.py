@@ -20,6 +20,8 @@ from typing import TextIO
 from appliance.console import Console, error_frame, frame, take_snapshot
 from appliance.console.screen import Screen
 from appliance.ivr.default_prompts import generate_prompts
+from appliance.store import Store
+from appliance.store.cdr import CdrStore
 from drivers.tower.emulators import PnsEmulator
 from hil_tests.branch import SimulatedBranch
 from hil_tests.faults import Fault
@@ -139,13 +141,13 @@ class TrafficDemo:
 
 
 def _answered_waits(branch: SimulatedBranch) -> list[float]:
-    import sqlite3
-
-    db = sqlite3.connect(branch.state / "qbox.db")
+    """Queue waits of the answered calls, from the service's CDRs."""
+    store = Store(branch.state / "qbox.db")
     try:
-        return [row[0] for row in db.execute("SELECT wait FROM cdr WHERE disposition = 'ANSWERED' AND wait IS NOT NULL")]
+        return [row["wait"] for row in CdrStore(store).since()
+                if row["disposition"] == "ANSWERED" and row["wait"] is not None]
     finally:
-        db.close()
+        store.close()
 
 
 def _epoch(iso: str) -> float:

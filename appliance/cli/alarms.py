@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from appliance.cli._output import add_json_flag, format_table, print_json
+from appliance.cli._output import add_json_flag, format_table, format_utc, print_json
 from appliance.control import DEFAULT_SOCKET
 from appliance.errors import BadInput, QboxError
 
@@ -98,12 +98,6 @@ def _open_store(path: str):
     return AlarmStore(Store(path))
 
 
-def _when(wall: float | None) -> str:
-    if wall is None:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(wall))
-
-
 def _list(args) -> int:
     answer = _ask_service(args, "alarms", all=args.all)
     if answer is not None:
@@ -165,7 +159,7 @@ def _ack(args) -> int:
         if alarm is None:
             raise BadInput(f"no alarm with id {args.id}")
         if alarm.acknowledged:
-            print(f"alarm {alarm.id} was already acknowledged by {alarm.acked_by} at {_when(alarm.acked_at)}")
+            print(f"alarm {alarm.id} was already acknowledged by {alarm.acked_by} at {format_utc(alarm.acked_at)}")
             return 0
         targets = [alarm]
     now = time.time()
@@ -201,7 +195,7 @@ def _history(args) -> int:
         print_json({"history": entries})
         return 0
     if not entries:
-        print("no alarm history" + (f" since {_when(since)}" if since is not None else ""))
+        print("no alarm history" + (f" since {format_utc(since)}" if since is not None else ""))
         return 0
     print(format_table(
         ["TIME (UTC)", "ID", "EVENT", "SEVERITY", "OBJECT", "CAUSE", "BY", "COMMENT"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import textwrap
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from appliance.cli._output import clip, format_duration, format_table
 from appliance.console.snapshot import Snapshot
