@@ -30,6 +30,15 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "branch.yaml
 Step = Callable[[], dict]
 
 
+def shown_path(path: str | Path) -> str:
+    """PATH relative to the working directory when it lies inside it, so printed commands stay short."""
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="run the simulated branch: line check, market-open traffic, report")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="FILE",
@@ -217,7 +226,8 @@ class Demo:
                     self.backend.close()
                 self.sim.stop()
         self.say("Done", "The simulator has stopped. To run it yourself and watch the alarms:")
-        self.out.write(f"  qbox sim run --config {self.config.source} --dir /tmp/qbox-sim\n"
+        self.out.write(f"  qbox sim run --config {shown_path(self.config.source)} \\\n"
+                       "      --dir /tmp/qbox-sim\n"
                        "  qbox sim fault 1 los --dir /tmp/qbox-sim     (in another terminal)\n"
                        "  qbox span show 1 --device sim:///tmp/qbox-sim\n")
         return summary
