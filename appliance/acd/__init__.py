@@ -12,7 +12,7 @@ The engine is a plain Python object with an injected clock and no I/O::
 Callers (``caller_id`` is the call's unique id, queue_log's callid)::
 
     engine.join("sales", caller_id, callerid="5551234", priority=0,
-                min_penalty=None, max_penalty=None)  -> JoinResult(status, position)
+                min_penalty=None, max_penalty=None, raise_penalty=None)  -> JoinResult(status, position)
     engine.set_priority(caller_id, 5)      engine.key(caller_id, "0") -> left?
     engine.hangup(caller_id)               # abandon while waiting, COMPLETECALLER when talking
     engine.ringing(caller_id, agent_id)    # the agent's phone rings (reserved -> ringing)

@@ -18,7 +18,7 @@ Example (YAML)::
         timeout: 15
         wrapuptime: 10
         servicelevel: [20, 60]
-        penaltychange: [{after: 30, max_penalty: "+2"}]
+        penaltychange: [{after: 30, max_penalty: "+2"}, {after: 60, raise_penalty: "1"}]
     agents:
       - id: "1001"
         queues: [{queue: sales, penalty: 0}]
@@ -88,33 +88,46 @@ def _parse_penalty_change(name: str, text: str) -> tuple[bool, int] | None:
     return relative, value
 
 
+def _changed(name: str, text: str, current: int) -> int:
+    """``current`` moved by the rule's ``text`` for ``name``, never below 0 (app_queue)."""
+    change = _parse_penalty_change(name, text)
+    if change is None:
+        return current
+    relative, value = change
+    return max(0, current + value if relative else value)
+
+
 @dataclass(frozen=True)
 class PenaltyRule:
-    """app_queue's ``penaltychange => after,max[,min]``: after ``after`` seconds of
-    waiting, the caller's max (and min) penalty become absolute ``"5"`` or move by
-    ``"+2"``/``"-1"``; ``""`` leaves it unchanged."""
+    """app_queue's ``penaltychange => after,max[,min[,raise]]``: after ``after`` seconds
+    of waiting, the caller's max, min and raise penalties become absolute ``"5"`` or
+    move by ``"+2"``/``"-1"``; ``""`` leaves one unchanged.
+
+    ``raise_penalty`` (Asterisk 13.16+, QUEUE_RAISE_PENALTY): members whose penalty is
+    below it count as having exactly it, both for the window and for the ring order.
+    A caller starts at the queue's ``raise_penalty`` (0: nobody is raised), so a rule
+    like ``{after: 30, raise_penalty: "2"}`` acts without a starting value, the way
+    qbox's min penalty does (app_queue moves it only if the dialplan set it first).
+    """
 
     after: float = field(metadata={"min": 0})
     max_penalty: str = ""
     min_penalty: str = ""
+    raise_penalty: str = ""
 
     def __post_init__(self) -> None:
-        _parse_penalty_change("max_penalty", self.max_penalty)
-        _parse_penalty_change("min_penalty", self.min_penalty)
+        for name in ("max_penalty", "min_penalty", "raise_penalty"):
+            _parse_penalty_change(name, getattr(self, name))
 
-    def apply(self, min_penalty: int, max_penalty: int, unlimited: int) -> tuple[int, int]:
-        """The caller's new ``(min, max)`` window, clamped as app_queue does."""
+    def apply(self, min_penalty: int, max_penalty: int, raise_penalty: int,
+              unlimited: int) -> tuple[int, int, int]:
+        """The caller's new ``(min, max, raise)``, clamped as app_queue's update_qe_rule:
+        an unlimited max stays unlimited, min never goes above max, raise is free."""
         new_max = max_penalty
-        change = _parse_penalty_change("max_penalty", self.max_penalty)
-        if change is not None and max_penalty != unlimited:
-            relative, value = change
-            new_max = max(0, max_penalty + value if relative else value)
-        new_min = min_penalty
-        change = _parse_penalty_change("min_penalty", self.min_penalty)
-        if change is not None:
-            relative, value = change
-            new_min = max(0, min_penalty + value if relative else value)
-        return min(new_min, new_max), new_max
+        if max_penalty != unlimited:
+            new_max = _changed("max_penalty", self.max_penalty, max_penalty)
+        new_min = _changed("min_penalty", self.min_penalty, min_penalty)
+        return min(new_min, new_max), new_max, _changed("raise_penalty", self.raise_penalty, raise_penalty)
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,7 @@ class QueueConfig:
     exit_keys: str = ""                                           # digits that leave the queue (EXITWITHKEY)
     min_penalty: int = field(default=0, metadata={"min": 0})      # callers' starting window
     max_penalty: Optional[int] = field(default=None, metadata={"min": 0})
+    raise_penalty: int = field(default=0, metadata={"min": 0})    # members below count as this (0: none)
     penaltychange: tuple[PenaltyRule, ...] = ()
     tier_rules_apply: bool = False                                # mod_callcenter tier wait rules
     tier_rule_wait_second: float = field(default=0.0, metadata={"min": 0})
@@ -175,7 +189,8 @@ class QueueConfig:
             raise BadInput(f"{where}: exit_keys: {''.join(sorted(bad_keys))!r} are not DTMF digits")
         if not self.servicelevel or any(t <= 0 for t in self.servicelevel):
             raise BadInput(f"{where}: servicelevel: give one or more thresholds > 0 seconds")
-        for name in ("weight", "maxlen", "min_penalty", "timeout", "retry", "wrapuptime", "max_wait"):
+        for name in ("weight", "maxlen", "min_penalty", "raise_penalty", "timeout", "retry", "wrapuptime",
+                     "max_wait"):
             if getattr(self, name) < 0:
                 raise BadInput(f"{where}: {name} must not be negative")
         if self.max_penalty is not None and self.max_penalty < self.min_penalty:

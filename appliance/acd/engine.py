@@ -25,7 +25,7 @@ from appliance.acd.agents import (
 )
 from appliance.acd.announcements import position_announcement
 from appliance.acd.config import AgentConfig, QueueConfig, validate_acd
-from appliance.acd.escalation import escalation_rules, starting_window
+from appliance.acd.escalation import admits, core_window, escalation_rules, starting_window
 from appliance.acd.queues import (
     AbandonedRecord, CallerRuntime, CallerStatus, QueueRuntime, QueueStatus, member_present,
 )
@@ -159,12 +159,14 @@ class AcdEngine:
     # ---- callers -----------------------------------------------------------------------
 
     def join(self, queue: str, caller_id: str, *, callerid: str = "", priority: int = 0,
-             min_penalty: Optional[int] = None, max_penalty: Optional[int] = None) -> JoinResult:
+             min_penalty: Optional[int] = None, max_penalty: Optional[int] = None,
+             raise_penalty: Optional[int] = None) -> JoinResult:
         """Put caller ``caller_id`` (the call's unique id, queue_log's callid) in ``queue``.
 
         ``callerid`` is the calling number (queue_log ENTERQUEUE, and the key of the
         abandoned-resume window).  Higher ``priority`` goes first.  The penalty window
-        limits which agents may take the call; escalation rules widen it over time.
+        limits which agents may take the call; members below ``raise_penalty`` count as
+        having it (app_queue's QUEUE_RAISE_PENALTY); escalation rules move all three.
         """
         q = self._queue(queue)
         if not caller_id or "|" in caller_id:
@@ -175,6 +177,7 @@ class AcdEngine:
             raise BadInput(f"priority must be a whole number, not {priority!r}")
         self._check_penalty("min_penalty", min_penalty)
         self._check_penalty("max_penalty", max_penalty)
+        self._check_penalty("raise_penalty", raise_penalty)
         if min_penalty is not None and max_penalty is not None and min_penalty > max_penalty:
             raise BadInput(f"min_penalty {min_penalty} is above max_penalty {max_penalty}")
         now, wall = self.clock.now(), self.clock.wall()
@@ -202,6 +205,7 @@ class AcdEngine:
             self._seq += 1
             caller = CallerRuntime(caller_id, q, callerid, priority, self._seq, now, wall)
         caller.min_penalty, caller.max_penalty, caller.rules = low, high, rules
+        caller.raise_penalty = config.raise_penalty if raise_penalty is None else raise_penalty
         self._apply_due_rules(caller, now, emit=False)
 
         if q.join_conditions and not self._anyone_present(q, caller, q.join_conditions):
@@ -211,8 +215,7 @@ class AcdEngine:
             self._flush()
             return JoinResult("joinempty", 0)
 
-        caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, caller.min_penalty,
-                                           caller.max_penalty)
+        caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, *self._core_window(caller))
         q.callers[caller.idx] = caller
         self._caller_at[caller.idx] = caller
         self._callers[caller_id] = caller
@@ -561,7 +564,8 @@ class AcdEngine:
         agents = (caller.agent.id,) if caller.agent else tuple(caller.offers)
         high = None if caller.max_penalty == NO_LIMIT else caller.max_penalty
         return CallerStatus(caller.id, caller.queue.name, caller.state, position, caller.priority,
-                            self.clock.now() - caller.join_time, caller.min_penalty, high, agents)
+                            self.clock.now() - caller.join_time, caller.min_penalty, high, agents,
+                            caller.raise_penalty)
 
     def queue_status(self, queue: str) -> QueueStatus:
         q = self._queue(queue)
@@ -612,7 +616,7 @@ class AcdEngine:
     def _try_offer(self, caller: CallerRuntime) -> None:
         if caller.state != "waiting":
             return
-        agents = self._core.select_agents(caller.idx)
+        agents = self._select_agents(caller)
         if not agents:
             return
         by_idx = self._agent_at
@@ -645,7 +649,7 @@ class AcdEngine:
         caller.timers.pop("progressive", None)
         if caller.state != "offered":
             return
-        agents = self._core.select_agents(caller.idx)
+        agents = self._select_agents(caller)
         busy = set(caller.offers)
         for idx in agents:
             agent = self._agent_at[idx]
@@ -788,7 +792,8 @@ class AcdEngine:
     # ---- emptiness ----------------------------------------------------------------------
 
     def _anyone_present(self, q: QueueRuntime, caller: CallerRuntime, conditions: frozenset[str]) -> bool:
-        return any(member_present(agent, agent.members[q.name], conditions, caller.min_penalty, caller.max_penalty)
+        return any(member_present(agent, agent.members[q.name], conditions, caller.min_penalty, caller.max_penalty,
+                                  caller.raise_penalty)
                    for agent in q.members.values())
 
     def _check_leave_empty(self, agent: AgentRuntime, queues: Optional[Iterable[str]] = None) -> None:
@@ -813,16 +818,40 @@ class AcdEngine:
                 rules[caller.rule_index].after <= waited or self._skip_empty_level(caller)):
             rule = rules[caller.rule_index]
             caller.rule_index += 1
-            window = rule.apply(caller.min_penalty, caller.max_penalty, NO_LIMIT)
-            if window != (caller.min_penalty, caller.max_penalty):
-                caller.min_penalty, caller.max_penalty = window
+            window = (caller.min_penalty, caller.max_penalty, caller.raise_penalty)
+            moved = rule.apply(*window, NO_LIMIT)
+            if moved != window:
+                caller.min_penalty, caller.max_penalty, caller.raise_penalty = moved
                 changed = True
         if changed and emit:
-            self._core.set_penalty_window(caller.idx, caller.min_penalty, caller.max_penalty)
+            self._core.set_penalty_window(caller.idx, *self._core_window(caller))
             high = None if caller.max_penalty == NO_LIMIT else caller.max_penalty
             self._emit(ev.CallerPenaltyChanged(now, self.clock.wall(), caller.queue.name, caller.id,
-                                               caller.min_penalty, high))
+                                               caller.min_penalty, high, caller.raise_penalty))
         return changed
+
+    @staticmethod
+    def _core_window(caller: CallerRuntime) -> tuple[int, int]:
+        return core_window(caller.min_penalty, caller.max_penalty, caller.raise_penalty, NO_LIMIT)
+
+    def _select_agents(self, caller: CallerRuntime) -> list[int]:
+        """The core's pick of agents for ``caller``.  app_queue ranks a member below the
+        caller's raise_penalty as if at it (ringall rings them together, the strategy
+        orders them as equals); the core keeps one penalty per membership, so those
+        memberships are lifted for this one question and put back at once."""
+        lift = caller.raise_penalty
+        if not lift:
+            return self._core.select_agents(caller.idx)
+        core = self._core
+        lifted = [m for m in (a.members[caller.queue.name] for a in caller.queue.members.values())
+                  if m.penalty < lift]
+        for member in lifted:
+            core.set_member(member.idx, lift, member.paused, member.calls)
+        try:
+            return core.select_agents(caller.idx)
+        finally:
+            for member in lifted:
+                core.set_member(member.idx, member.penalty, member.paused, member.calls)
 
     def _skip_empty_level(self, caller: CallerRuntime) -> bool:
         """mod_callcenter's tier_rule_no_agent_no_wait: no staffed member in the window."""
@@ -830,7 +859,8 @@ class AcdEngine:
         if not q.config.tier_rule_no_agent_no_wait:
             return False
         return not any(a.logged_in and not a.members[q.name].paused
-                       and caller.min_penalty <= a.members[q.name].penalty <= caller.max_penalty
+                       and admits(a.members[q.name].penalty, caller.min_penalty, caller.max_penalty,
+                                  caller.raise_penalty)
                        for a in q.members.values())
 
     def _schedule_rule(self, caller: CallerRuntime) -> None:

@@ -5,6 +5,10 @@ mod_callcenter's tier levels are penalties here.  With ``tier_rules_apply`` a ca
 starts at the lowest level any member has; level ``L`` opens after ``L * wait_second``
 (``tier_rule_wait_multiply_level``) or, without multiplying, the ``i``-th level above
 the lowest after ``i * wait_second``.
+
+A caller's window is ``(min, max, raise)``.  app_queue's raise_penalty counts a member
+whose penalty is below ``raise`` as having ``raise`` (calc_metric, get_member_status):
+:func:`admits` is that test, and the ring order uses the raised value too.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from collections.abc import Iterable
 
 from appliance.acd.config import PenaltyRule, QueueConfig
 
-__all__ = ["escalation_rules", "starting_window"]
+__all__ = ["escalation_rules", "starting_window", "admits", "core_window"]
 
 
 def escalation_rules(config: QueueConfig, member_penalties: Iterable[int]) -> tuple[PenaltyRule, ...]:
@@ -40,3 +44,20 @@ def starting_window(config: QueueConfig, member_penalties: Iterable[int], unlimi
         if levels:
             return low, max(low, levels[0])
     return low, unlimited
+
+
+def admits(penalty: int, min_penalty: int, max_penalty: int, raise_penalty: int) -> bool:
+    """Does a member with ``penalty`` fall in the caller's window, once raised?"""
+    return min_penalty <= max(penalty, raise_penalty) <= max_penalty
+
+
+def core_window(min_penalty: int, max_penalty: int, raise_penalty: int, unlimited: int) -> tuple[int, int]:
+    """The window on members' own penalties that admits exactly what :func:`admits`
+    does, for a routing core that knows no raise: members below a raise inside the
+    window all count as at it, so the window opens down to 0; a raise above the
+    window shuts it."""
+    if raise_penalty < min_penalty:
+        return min_penalty, max_penalty
+    if raise_penalty <= max_penalty:
+        return 0, max_penalty
+    return unlimited, 0

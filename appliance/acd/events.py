@@ -167,11 +167,13 @@ class Announcement(CallerEvent):
 
 @dataclass(slots=True)
 class CallerPenaltyChanged(CallerEvent):
-    """Escalation widened (or moved) ``caller``'s penalty window."""
+    """Escalation widened (or moved) ``caller``'s penalty window; members below
+    ``raise_penalty`` now count as having it."""
 
     kind: ClassVar[str] = "caller_penalty_changed"
     min_penalty: int
     max_penalty: Optional[int]
+    raise_penalty: int = 0
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from appliance.acd.agents import AgentRuntime, MemberRuntime
 from appliance.acd.config import PenaltyRule, QueueConfig
+from appliance.acd.escalation import admits
 
 __all__ = ["QueueRuntime", "CallerRuntime", "AbandonedRecord", "member_present", "CallerStatus", "QueueStatus"]
 
@@ -50,7 +51,7 @@ class QueueRuntime:
 class CallerRuntime:
     __slots__ = (
         "id", "queue", "idx", "callerid", "priority", "seq", "join_time", "join_wall",
-        "origposition", "min_penalty", "max_penalty", "state", "offers", "agent", "answer_time",
+        "origposition", "min_penalty", "max_penalty", "raise_penalty", "state", "offers", "agent", "answer_time",
         "rules", "rule_index", "timers", "last_announce", "last_position_said", "announced",
         "periodic_index",
     )
@@ -68,6 +69,7 @@ class CallerRuntime:
         self.origposition = 0
         self.min_penalty = 0
         self.max_penalty = 0
+        self.raise_penalty = 0             # members below count as this (app_queue QUEUE_RAISE_PENALTY)
         self.state = "waiting"              # waiting | offered | retry | talking
         self.offers: dict[str, tuple[float, Any]] = {}  # agent id -> (offered at, ring timer)
         self.agent: Optional[AgentRuntime] = None
@@ -87,13 +89,13 @@ class CallerRuntime:
 
 
 def member_present(agent: AgentRuntime, member: MemberRuntime, conditions: frozenset[str],
-                   min_penalty: int, max_penalty: int) -> bool:
+                   min_penalty: int, max_penalty: int, raise_penalty: int = 0) -> bool:
     """app_queue's get_member_status for one member: does it count as "there" for a
     caller with this penalty window, under joinempty/leavewhenempty ``conditions``?
     Logged-out agents are not members at all (login adds them, as AddQueueMember)."""
     if not agent.logged_in:
         return False
-    if "penalty" in conditions and not (min_penalty <= member.penalty <= max_penalty):
+    if "penalty" in conditions and not admits(member.penalty, min_penalty, max_penalty, raise_penalty):
         return False
     device = agent.device
     if device in ("invalid", "unavailable", "unknown") and device in conditions:
@@ -120,6 +122,7 @@ class CallerStatus:
     min_penalty: int
     max_penalty: Optional[int]
     agents: tuple[str, ...]
+    raise_penalty: int = 0
 
 
 @dataclass(frozen=True)
