@@ -161,6 +161,14 @@ class SpanMedia(abc.ABC):
     def events(self) -> list[ChannelEvent]:
         """Drain pending channel events (alarms, hook changes)."""
 
+    def events_seen(self) -> list[ChannelEvent]:
+        """The events the reads so far have met, without looking for more.
+
+        For a reader driven by the descriptor: an event that arrives later makes it
+        readable again, so the next read meets it.  Cheaper than :meth:`events` where
+        that has to ask the device (one call per block on a busy span)."""
+        return self.events()
+
     @abc.abstractmethod
     def close(self) -> None: ...
 

@@ -93,6 +93,9 @@ class _Endpoint:
                 self._keep_event(message[1:])
             else:
                 self.malformed += 1
+        return self.events_seen()
+
+    def events_seen(self) -> list[ChannelEvent]:
         found, self._events = self._events, []
         return found
 
@@ -183,6 +186,9 @@ class SimSpanMedia(_OnEndpoint, SpanMedia):
 
     def write_block(self, block: bytes) -> None:
         self._blocks.write(block)
+
+    def events_seen(self) -> list[ChannelEvent]:
+        return self._endpoint.events_seen()
 
 
 class SimDChannel(_OnEndpoint, DChannel):

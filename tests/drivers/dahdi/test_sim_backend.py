@@ -271,6 +271,21 @@ def test_ais_reaches_the_near_end_as_all_ones(farend, backend):
     media.close()
 
 
+def test_events_seen_are_those_reads_met_and_never_cost_a_block(farend, backend):
+    media = backend.open_span_media(1)
+    farend.inject(1, "ais")
+    farend.advance(TIMING.ais_debounce)     # all-ones blocks, then ALARM events, on one socket
+    blocks, seen = 0, []
+    while ready(media, timeout=0.2):
+        blocks += media.read_block() is not None
+        seen += media.events_seen()
+    assert len(seen) == 30 and {e.type for e in seen} == {EventType.ALARM}   # one per B-channel
+    assert blocks > 0 and media.events_seen() == []                          # taken once
+    farend.advance(0.02)
+    assert read_one(media.read_block, media) == b"\xff" * E1_BLOCK             # the line goes on
+    media.close()
+
+
 def test_single_bchannels_open_on_their_own(farend, backend):
     three = backend.open_channel(3)
     far = farend.span(1)
