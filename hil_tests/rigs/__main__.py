@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="mean talk time in profile seconds (default %(default)g)")
     parser.add_argument("--patience", type=float, default=TrafficProfile.patience_mean, metavar="S",
                         help="mean patience in the queue, profile seconds (default %(default)g)")
+    parser.add_argument("--barge-in", type=float, metavar="S",
+                        help="callers key each step S seconds into its prompt instead of after it "
+                             "(regulars who know the menu; audio time)")
     parser.add_argument("--no-answer", type=float, default=TrafficProfile.no_answer_fraction, metavar="F",
                         help="fraction of rings an agent lets go (default %(default)g)")
     parser.add_argument("--breaks", type=float, default=0.1, metavar="F",
@@ -78,7 +81,7 @@ def profile_from(args: argparse.Namespace) -> TrafficProfile:
     scripts = tuple(parse_script(s) for s in args.script) if args.script else DEFAULT_SCRIPTS
     return TrafficProfile(peak_per_minute=args.peak, speed=args.speed, called_number=args.called, scripts=scripts,
                           patience_mean=args.patience, handling_mean=args.handling,
-                          no_answer_fraction=args.no_answer,
+                          no_answer_fraction=args.no_answer, barge_in=args.barge_in,
                           break_fraction=args.breaks if args.control else 0.0, seed=args.seed)
 
 

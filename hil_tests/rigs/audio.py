@@ -74,19 +74,23 @@ class PromptEar:
     has ended once sound was heard and then ``gap`` seconds of quiet followed, or in
     any case ``patience`` seconds after listening began (an IVR that stays silent, a
     prompt that never pauses).  ``sound_blocks`` consecutive loud blocks count as sound,
-    so a click does not.
+    so a click does not.  With ``barge_in`` the listener is a regular who knows the
+    menu: the prompt is "over" for them that long after its sound began.
     """
 
-    def __init__(self, law: str, gap: float = 0.6, patience: float = 10.0, sound_blocks: int = 2) -> None:
+    def __init__(self, law: str, gap: float = 0.6, patience: float = 10.0, sound_blocks: int = 2,
+                 barge_in: float | None = None) -> None:
         self.law = law
         self.gap_blocks = max(1, round(gap / 0.02))
         self.patience_blocks = max(1, round(patience / 0.02))
         self.sound_blocks = sound_blocks
+        self.barge_in_blocks = None if barge_in is None else max(0, round(barge_in / 0.02))
         self.reset()
 
     def reset(self) -> None:
         self.blocks = 0
         self.heard = False
+        self._heard_blocks = 0           # blocks since sound was first heard
         self._loud_run = 0
         self._quiet_run = 0
 
@@ -101,6 +105,10 @@ class PromptEar:
         else:
             self._loud_run = 0
             self._quiet_run += 1
-        if self.heard and self._quiet_run >= self.gap_blocks:
-            return True
+        if self.heard:
+            self._heard_blocks += 1
+            if self.barge_in_blocks is not None and self._heard_blocks > self.barge_in_blocks:
+                return True
+            if self._quiet_run >= self.gap_blocks:
+                return True
         return self.blocks >= self.patience_blocks

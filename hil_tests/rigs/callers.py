@@ -155,7 +155,8 @@ class CallerBot:
         if not self._steps:
             self._queued()
             return
-        self._ear = PromptEar(self.line.law, self.profile.prompt_gap, self.profile.prompt_patience)
+        self._ear = PromptEar(self.line.law, self.profile.prompt_gap, self.profile.prompt_patience,
+                              barge_in=self.profile.barge_in)
         self.line.hear = self._hear
 
     def _hear(self, block: bytes) -> None:

@@ -85,6 +85,7 @@ class TrafficProfile:
     caller_hangup_fraction: float = 0.3  # of answered calls, the caller clears (else the agent)
     prompt_gap: float = 0.6              # quiet that ends a prompt (audio time, never scaled)
     prompt_patience: float = 10.0        # press anyway after this long (audio time)
+    barge_in: float | None = None        # regulars key this long into a prompt, not after it (audio time)
     # agent habits
     ring_delay: tuple[float, float] = (1.0, 4.0)   # uniform
     no_answer_fraction: float = 0.05     # rings an agent lets go unanswered
@@ -111,6 +112,8 @@ class TrafficProfile:
         low, high = self.ring_delay
         if not 0 <= low <= high:
             raise ValueError(f"ring_delay {self.ring_delay}: expected 0 <= low <= high")
+        if self.barge_in is not None and self.barge_in < 0:
+            raise ValueError(f"barge_in {self.barge_in:g}: must not be negative")
         for name in ("patience_mean", "handling_mean", "break_mean"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

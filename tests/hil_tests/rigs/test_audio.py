@@ -64,3 +64,19 @@ def test_prompt_ear_gives_up_after_its_patience():
     loud = g711.encode(tones.sine_mix([500], -15, 160), "alaw")
     results = [ear.feed(loud) for _ in range(50)]
     assert results.index(True) == 49 and ear.heard
+
+
+def test_prompt_ear_barges_in_that_long_after_the_prompt_begins():
+    quiet = bytes([SILENCE_CODE["alaw"]]) * BLOCK_SAMPLES
+    speech = _blocks(g711.encode(tones.sine_mix([500], -15, 8000), "alaw"))     # 1 s
+    ear = PromptEar("alaw", gap=0.6, patience=10, barge_in=0.3)
+    assert not any(ear.feed(quiet) for _ in range(25))       # nothing heard yet: no barging in
+    results = [ear.feed(b) for b in speech]
+    # sound counts from the 2nd loud block (sound_blocks=2); 0.3 s = 15 blocks after that
+    assert results.index(True) == 1 + 15
+
+
+def test_traffic_profile_refuses_a_negative_barge_in():
+    from hil_tests.rigs.profile import TrafficProfile
+    with pytest.raises(ValueError, match="barge_in"):
+        TrafficProfile(barge_in=-1)
