@@ -9,6 +9,7 @@ started with ``--manual-clock`` ``qbox sim advance 3600`` runs an hour of line t
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import logging
@@ -30,6 +31,30 @@ __all__ = ["register", "simulated_spans", "simulated_ports", "directory_for"]
 
 _BAD_INPUT_ERRNOS = {errno.ENODEV, errno.EINVAL, errno.EBUSY, errno.EPERM}
 
+_FAULTS_HELP = """\
+faults (at the far end of SPAN's line; the near end alarms as a DAHDI card would):
+  los                  loss of signal: near end RED after the debounce, far end YELLOW
+  lof                  loss of frame alignment: the same alarms as los
+  ais                  the far end sends all ones: near end BLUE
+  rai                  the far end reports it lost us: near end YELLOW, far end RED
+  loop                 the far end loops the line up: near end LOOP
+  ber[:RATE]           bit errors both ways (default 1e-5): BPV, CRC4, FAS and E-bit
+                       counters climb; hit D-channel frames fail their FCS
+  slip[:PER_SECOND]    clocks out of step: controlled slips (default 0.1 a second)
+  dchan, dchan:down    the D-channel dies, layer 1 stays up (no span alarm): no frame
+                       crosses either way; the box's Q.921 polls within T203 (10 s),
+                       retries N200 times T200 (3 x 1 s), drops the link and raises
+                       its D-channel alarm
+  dchan:corrupt[:FRACTION]
+                       that fraction of D-channel frames (default all) fails its FCS:
+                       the box gets DAHDI's BADFCS event instead, counted in status
+  dchan:abort[:FRACTION]
+                       the same, ended by an HDLC abort: DAHDI's ABORT event
+  clear                removes every fault; the span shows RECOVERING for the settle
+                       time after an alarm, a D-channel fault ends at once
+A fault replaces one of the same kind (one dchan fault at a time); faults of
+different kinds combine."""
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("sim", help="run the far-end span simulator and inject line faults")
@@ -47,11 +72,11 @@ def register(subparsers) -> None:
                      help="line time moves only with `qbox sim advance` (for tests)")
     run.set_defaults(func=run_run)
 
-    fault = commands.add_parser("fault",
-                                help="inject a line fault: los|lof|ais|rai|loop|ber[:RATE]|slip[:RATE]|clear")
+    fault = commands.add_parser(
+        "fault", help="inject a line fault: los|lof|ais|rai|loop|ber[:RATE]|slip[:RATE]|dchan[:MODE]|clear",
+        epilog=_FAULTS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     fault.add_argument("span", type=int, metavar="SPAN")
-    fault.add_argument("fault", metavar="FAULT",
-                       help="los, lof, ais, rai, loop, ber[:RATE] (default 1e-5), slip[:PER_SECOND], clear")
+    fault.add_argument("fault", metavar="FAULT", help="one of the faults below, e.g. los, ber:1e-4, dchan, clear")
     _add_dir(fault)
     add_json_flag(fault)
     fault.set_defaults(func=run_fault)
@@ -151,8 +176,9 @@ def run_fault(args) -> None:
         print_json(line)
         return
     done = "faults cleared" if fault.kind is FaultKind.CLEAR else f"{fault} injected"
-    print(f"span {args.span}: {done}; near end {' '.join(line['near'])}, far end {' '.join(line['far'])} "
-          f"(alarms follow after the debounce)")
+    after = ("D-channel only: no span alarm" if fault.kind is FaultKind.DCHAN
+             else "alarms follow after the debounce")
+    print(f"span {args.span}: {done}; near end {' '.join(line['near'])}, far end {' '.join(line['far'])} ({after})")
 
 
 def run_status(args) -> None:
@@ -169,7 +195,16 @@ def run_status(args) -> None:
                      ",".join(line["faults"]) or "-", c["bpv"], c["crc4"], c["fas"], c["ebit"], c["slips"]))
     print(format_table(("SPAN", "TYPE", "NEAR END", "FAR END", "FAULTS", "BPV", "CRC4", "FAS", "EBIT", "SLIPS"),
                        rows))
+    for line in lines:
+        if line["dchannel"] != "ok" or line["bad_fcs"] or line["aborts"] or line["frames_dropped"]:
+            print(_dchannel_summary(line))
     print(f"clock: {clock}")
+
+
+def _dchannel_summary(line: dict) -> str:
+    """One line on a span's D-channel frames: its fault, the frames damaged and lost."""
+    return (f"span {line['span']} D-channel: {line['dchannel']}; bad FCS {line['bad_fcs']}, aborts {line['aborts']}, "
+            f"lost {line['frames_dropped']}; BADFCS/ABORT to box {line['near_bad_fcs']}/{line['near_aborts']}")
 
 
 def run_phone(args) -> None:

@@ -38,7 +38,7 @@ from drivers.dahdi.interface import (
     BLOCK_SAMPLES, Alarm, ChannelEvent, ChannelStatus, DahdiError, EventType, HookOp, SpanStatus,
 )
 from drivers.dahdi.sim import wire
-from drivers.dahdi.sim.line import Fault, SpanLine, parse_fault
+from drivers.dahdi.sim.line import Fault, FaultKind, SpanLine, parse_fault
 from drivers.dahdi.sim.ports import FxsPort
 from drivers.dahdi.sim.spec import SIGNALLING_TEXT, LineTiming, PortSpec, SpanSpec
 from drivers.dahdi.sim.wire import dahdi_error
@@ -57,6 +57,7 @@ _OUTBOX_BLOCKS = 500                 # ten seconds queued toward the near end
 _MAX_SOCKET_PATH = 107                # sun_path is 108 bytes with its NUL
 _EVENT_BACKLOG = 10_000                # events kept for a near end that is not reading
 _ALARM_STATES = Alarm.RED | Alarm.BLUE | Alarm.YELLOW | Alarm.LOOPBACK | Alarm.RECOVER | Alarm.NOTOPEN
+_DAMAGE_STAT = {EventType.BADFCS: "bad_fcs", EventType.ABORT: "aborts"}   # line_report counters
 
 
 class _Link:
@@ -388,31 +389,44 @@ class FarEnd:
                 "counters": vars(line.counters()),
                 "dchannel_open": far.dchan_link is not None,
                 "media_open": far.media_link is not None,
+                "dchannel": _dchannel_condition(line),
                 "frames_dropped": far.stats["frames_dropped"],
                 "bad_fcs": far.stats["bad_fcs"],
+                "aborts": far.stats["aborts"],
+                "near_bad_fcs": far.stats["near_bad_fcs"],
+                "near_aborts": far.stats["near_aborts"],
             }
 
     # -- the line between the ends -----------------------------------------------------
 
     def _frame_to_near(self, far: FarSpan, frame: bytes) -> None:
         line = far.line
+        if line.dchannel_down:                  # the far end's HDLC sends nothing, not even into a loop
+            far.stats["frames_dropped"] += 1
+            return
         if line.looped:
             far.frames.put(frame)               # a looped-up near end returns what it receives
         if not line.reaches_near or far.dchan_link is None:
             far.stats["frames_dropped"] += 1
-        elif line.frame_hit(len(frame)):
-            far.stats["bad_fcs"] += 1
-            far.dchan_link.send_event(far.spec.dchannel_channo, EventType.BADFCS)
-        else:
+            return
+        damage = line.frame_damage(len(frame))
+        if damage is None:
             far.dchan_link.send(wire.KIND_DATA + frame)
+        else:                                   # DAHDI drops the frame and queues the event instead
+            far.stats[_DAMAGE_STAT[damage]] += 1
+            far.stats["near_" + _DAMAGE_STAT[damage]] += 1
+            far.dchan_link.send_event(far.spec.dchannel_channo, damage)
 
     def _frame_to_far(self, far: FarSpan, frame: bytes) -> None:
-        if not far.line.reaches_far:
+        line = far.line
+        if line.dchannel_down or not line.reaches_far:
             far.stats["frames_dropped"] += 1
-        elif far.line.frame_hit(len(frame)):
-            far.stats["bad_fcs"] += 1
-        else:
+            return
+        damage = line.frame_damage(len(frame))
+        if damage is None:
             far.frames.put(frame)
+        else:                                   # the far end's receiver discards it
+            far.stats[_DAMAGE_STAT[damage]] += 1
 
     def _alarm_changed(self, line: SpanLine, old: Alarm, new: Alarm) -> None:
         # DAHDI queues ALARM (or NOALARM once none is left) on every open channel of the span.
@@ -867,6 +881,12 @@ class FarEnd:
             if len(blocks) == blocks.maxlen:
                 far.stats["blocks_dropped"] += 1   # the oldest goes: a second of media is already waiting
             blocks.append(payload)
+
+
+def _dchannel_condition(line: SpanLine) -> str:
+    """``ok``, or the D-channel fault's mode (``down``, ``corrupt``, ``abort``)."""
+    fault = line.faults.get(FaultKind.DCHAN)
+    return "ok" if fault is None else fault.mode
 
 
 def _numbers(values: Iterable[int]) -> str:

@@ -15,6 +15,12 @@ faults; the near end sees them the way a DAHDI card does (wct4xxp's alarm logic)
   end's CRC-4 errors on our signal, reported back); D-channel frames hit by an error
   fail their FCS.
 - ``slip[:RATE]`` clocks out of step: RATE controlled slips per second.
+- ``dchan[:MODE]`` the far end's D-channel fails while layer 1 stays up (no alarm):
+  ``down`` (the default: its HDLC timeslot is dead or its layer 2 is down, so no
+  frame crosses either way and the near end's Q.921 loses the link: T203, then N200 x T200),
+  ``corrupt[:FRACTION]`` (that fraction of frames, default all, fails its FCS: the near
+  end gets DAHDI's BADFCS event instead of the frame, the far end drops the near end's)
+  or ``abort[:FRACTION]`` (the same, ended by an HDLC abort: DAHDI's ABORT event).
 - ``clear`` removes every fault.
 
 When RED, BLUE and YELLOW have all gone the span shows RECOVERING for the settle
@@ -31,10 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drivers.clock import ManualClock
-from drivers.dahdi.interface import Alarm, SpanCounters
+from drivers.dahdi.interface import Alarm, EventType, SpanCounters
 from drivers.dahdi.sim.spec import LineTiming, SpanSpec
 
-__all__ = ["FaultKind", "Fault", "parse_fault", "SpanLine"]
+__all__ = ["FaultKind", "Fault", "parse_fault", "SpanLine", "DCHAN_MODES"]
 
 
 class FaultKind(str, enum.Enum):
@@ -45,10 +51,13 @@ class FaultKind(str, enum.Enum):
     LOOP = "loop"
     BER = "ber"
     SLIP = "slip"
+    DCHAN = "dchan"
     CLEAR = "clear"
 
 
 _DEFAULT_RATE = {FaultKind.BER: 1e-5, FaultKind.SLIP: 0.1}
+# D-channel fault modes: the DAHDI event a damaged frame becomes at the near end (None: no frame crosses).
+DCHAN_MODES: dict[str, EventType | None] = {"down": None, "corrupt": EventType.BADFCS, "abort": EventType.ABORT}
 # The alarm each line condition raises at the near end once its debounce has passed.
 _RAISES = {FaultKind.LOS: Alarm.RED, FaultKind.LOF: Alarm.RED, FaultKind.AIS: Alarm.BLUE,
            FaultKind.RAI: Alarm.YELLOW}
@@ -57,20 +66,28 @@ _RAISES = {FaultKind.LOS: Alarm.RED, FaultKind.LOF: Alarm.RED, FaultKind.AIS: Al
 @dataclass(frozen=True)
 class Fault:
     kind: FaultKind
-    rate: float = 0.0
+    rate: float = 0.0     # ber: bit error rate; slip: per second; dchan corrupt/abort: fraction of frames
+    mode: str = ""        # dchan: down, corrupt or abort
 
     def __str__(self) -> str:
+        if self.kind is FaultKind.DCHAN:
+            return self.kind.value if self.mode == "down" else f"{self.kind.value}:{self.mode}:{self.rate:g}"
         return f"{self.kind.value}:{self.rate:g}" if self.kind in _DEFAULT_RATE else self.kind.value
 
 
 def parse_fault(text: str) -> Fault:
-    """``"los"``, ``"ber:1e-4"``, ``"slip:0.5"``, ``"clear"`` -> Fault; ValueError says why not."""
+    """``"los"``, ``"ber:1e-4"``, ``"slip:0.5"``, ``"dchan:corrupt:0.1"``, ``"clear"`` -> Fault.
+
+    ValueError says why not.
+    """
     word, colon, rate_text = text.strip().lower().partition(":")
     try:
         kind = FaultKind(word)
     except ValueError:
         names = "|".join(k.value for k in FaultKind)
-        raise ValueError(f"unknown fault {text!r} (use {names}, ber:RATE, slip:RATE)") from None
+        raise ValueError(f"unknown fault {text!r} (use {names}, ber:RATE, slip:RATE, dchan:MODE)") from None
+    if kind is FaultKind.DCHAN:
+        return _parse_dchan(rate_text if colon else "down")
     if kind not in _DEFAULT_RATE:
         if colon:
             raise ValueError(f"fault {word!r} takes no rate")
@@ -86,6 +103,27 @@ def parse_fault(text: str) -> Fault:
     if kind is FaultKind.SLIP and not 0.0 < rate <= 1000.0:
         raise ValueError(f"slip rate {rate_text} is not in (0, 1000] slips per second")
     return Fault(kind, rate)
+
+
+def _parse_dchan(text: str) -> Fault:
+    """``down``, ``corrupt[:FRACTION]`` or ``abort[:FRACTION]`` (what follows ``dchan:``)."""
+    mode, colon, fraction_text = text.partition(":")
+    if mode not in DCHAN_MODES:
+        raise ValueError(f"unknown D-channel fault {mode!r} (use dchan, dchan:down, "
+                         f"dchan:corrupt[:FRACTION], dchan:abort[:FRACTION])")
+    if mode == "down":
+        if colon:
+            raise ValueError("fault 'dchan:down' takes no fraction")
+        return Fault(FaultKind.DCHAN, 1.0, "down")
+    if not colon:
+        return Fault(FaultKind.DCHAN, 1.0, mode)
+    try:
+        fraction = float(fraction_text)
+    except ValueError:
+        raise ValueError(f"dchan:{mode} fraction {fraction_text!r} is not a number") from None
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"dchan:{mode} fraction {fraction_text} is not in (0, 1], e.g. dchan:{mode}:0.1")
+    return Fault(FaultKind.DCHAN, fraction, mode)
 
 
 def _block_error_probability(ber: float, bits: int) -> float:
@@ -116,6 +154,7 @@ class SpanLine:
         self._counts = [0.0] * 5           # bpv, crc4, fas, ebit, slips
         self._counted_until = clock.now()
         self._fcs_hits = 0.0
+        self._dchan_hits = 0.0
 
     # -- far-end actions ---------------------------------------------------------
 
@@ -131,6 +170,8 @@ class SpanLine:
             self.faults.clear()
             self._onset.clear()
         else:
+            if fault.kind is FaultKind.DCHAN:
+                self._dchan_hits = 0.0
             if fault.kind not in self.faults:
                 self._onset[fault.kind] = onset = next(self._injections)
                 if fault.kind in _RAISES:
@@ -169,6 +210,12 @@ class SpanLine:
     def sending_ais(self) -> bool:
         return FaultKind.AIS in self.faults
 
+    @property
+    def dchannel_down(self) -> bool:
+        """Whether the far end's D-channel carries no frames at all (``dchan``/``dchan:down``)."""
+        fault = self.faults.get(FaultKind.DCHAN)
+        return fault is not None and fault.mode == "down"
+
     def counters(self) -> SpanCounters:
         self._accrue()
         bpv, crc4, fas, ebit, slips = (int(c) for c in self._counts)
@@ -187,6 +234,21 @@ class SpanLine:
             self._fcs_hits -= 1.0
             return True
         return False
+
+    def frame_damage(self, length: int) -> EventType | None:
+        """What a D-channel frame of ``length`` bytes arrives as: None if intact, else the
+        DAHDI event the receiver raises instead (BADFCS, or ABORT for ``dchan:abort``).
+
+        A ``dchan`` corrupt/abort fault damages its fraction of frames, carried from frame
+        to frame like bit errors; a frame it spares can still be hit by ``ber``.
+        """
+        fault = self.faults.get(FaultKind.DCHAN)
+        if fault is not None and DCHAN_MODES[fault.mode] is not None:
+            self._dchan_hits += fault.rate
+            if self._dchan_hits >= 1.0 - 1e-9:      # (a tenth added ten times is 0.999...)
+                self._dchan_hits -= 1.0
+                return DCHAN_MODES[fault.mode]
+        return EventType.BADFCS if self.frame_hit(length) else None
 
     # -- internals -----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,32 @@ def test_fault_and_clear_through_the_command_line(run_qbox, simulator):
     assert "faults cleared; near end RECOVERING, far end YELLOW" in out
     run_qbox("sim", "advance", "5", "--dir", d)
     assert alarms(run_qbox, simulator, 1) == ["OK"]
+
+
+def test_dchannel_faults_through_the_command_line(run_qbox, simulator):
+    d = str(simulator.directory)
+    status, out, _ = run_qbox("sim", "fault", "--help")
+    assert status == 0 and "dchan:corrupt[:FRACTION]" in out and "BADFCS" in out
+    status, out, _ = run_qbox("sim", "fault", "3", "dchan:corrupt:0.5", "--dir", d)
+    assert status == 0 and out.startswith("span 3: dchan:corrupt:0.5 injected; near end OK, far end OK (D-channel")
+    near = open_backend(simulator.url)
+    dchan = near.open_dchannel(3)
+    for _ in range(4):
+        dchan.send(b"\x00\x01\x7f")                 # every other one fails its FCS at the far end
+    for _ in range(500):                              # the simulator takes them in on its own thread
+        if simulator.control.lines(3)[0]["bad_fcs"] == 2:
+            break
+        time.sleep(0.01)
+    dchan.close()
+    near.close()
+    status, out, _ = run_qbox("sim", "status", "--dir", d, "--json")
+    line = json.loads(out)["lines"][2]
+    assert (line["near"], line["faults"], line["dchannel"], line["bad_fcs"]) == (["OK"], ["dchan:corrupt:0.5"], "corrupt", 2)
+    status, out, _ = run_qbox("sim", "status", "--dir", d)
+    assert "span 3 D-channel: corrupt; bad FCS 2, aborts 0, lost 0; BADFCS/ABORT to box 0/0" in out
+    assert max(len(text) for text in out.splitlines()) <= 80
+    assert run_qbox("sim", "fault", "3", "clear", "--dir", d)[0] == 0
+    assert alarms(run_qbox, simulator, 3) == ["OK"]
 
 
 def test_an_hour_of_line_time_in_another_process(run_qbox, simulator):
