@@ -192,10 +192,6 @@ class AcdEngine:
         if low > high:
             raise BadInput(f"penalty window {low}..{high} is empty (queue {q.name!r} starts callers at "
                            f"min_penalty {config.min_penalty})")
-        if config.maxlen and self._core.length(q.idx) >= config.maxlen:
-            self._emit(ev.JoinRefused(now, wall, q.name, caller_id, callerid, "full"))
-            self._flush()
-            return JoinResult("full", 0)
         resumed = self._take_abandoned(q, callerid, now)
         if resumed:
             caller = CallerRuntime(caller_id, q, callerid, resumed.priority, resumed.seq,
@@ -208,12 +204,18 @@ class AcdEngine:
         caller.raise_penalty = config.raise_penalty if raise_penalty is None else raise_penalty
         self._apply_due_rules(caller, now, emit=False)
 
+        # app_queue's join_queue: joinempty first, then maxlen
+        refused = ""
         if q.join_conditions and not self._anyone_present(q, caller, q.join_conditions):
+            refused = "joinempty"
+        elif config.maxlen and self._core.length(q.idx) >= config.maxlen:
+            refused = "full"
+        if refused:
             if resumed:  # put the record back: the window is still open
                 q.abandoned[callerid] = resumed
-            self._emit(ev.JoinRefused(now, wall, q.name, caller_id, callerid, "joinempty"))
+            self._emit(ev.JoinRefused(now, wall, q.name, caller_id, callerid, refused))
             self._flush()
-            return JoinResult("joinempty", 0)
+            return JoinResult(refused, 0)
 
         caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, *self._core_window(caller))
         q.callers[caller.idx] = caller
@@ -308,7 +310,7 @@ class AcdEngine:
         q = caller.queue
         caller.cancel_timers()
         self._unqueue(caller)
-        caller.state, caller.agent, caller.answer_time = "talking", agent, now
+        caller.state, caller.agent, caller.answer_time, caller.answer_wall = "talking", agent, now, wall
         holdtime = now - caller.join_time
         q.record_holdtime(holdtime)
         member = agent.members[q.name]
@@ -765,7 +767,7 @@ class AcdEngine:
         talktime = now - caller.answer_time
         del self._callers[caller.id]
         self._emit(ev.CallCompleted(now, wall, q.name, caller.id, agent.id, by, caller.answer_time - caller.join_time,
-                                    talktime, caller.origposition, caller.join_wall, extension))
+                                    talktime, caller.origposition, caller.join_wall, extension, caller.answer_wall))
         agent.call = None
         agent.calls += 1
         agent.talk_time += talktime

@@ -122,7 +122,8 @@ class Connected(RingEvent):
 
 @dataclass(slots=True)
 class CallCompleted(RingEvent):
-    """The call ended: ``by`` is "caller", "agent" or "transfer" (to ``extension``)."""
+    """The call ended: ``by`` is "caller", "agent" or "transfer" (to ``extension``);
+    ``answer_wall`` is when the agent answered (epoch seconds)."""
 
     kind: ClassVar[str] = "call_completed"
     by: str
@@ -131,6 +132,7 @@ class CallCompleted(RingEvent):
     origposition: int
     join_wall: float
     extension: str = ""
+    answer_wall: float = 0.0
 
 
 @dataclass(slots=True)

@@ -1,35 +1,48 @@
 """Asterisk's queue_log text file, so existing queue reporting tools read qbox.
 
-One line per record, exactly as app_queue writes them::
+One line per record, with the fields app_queue.c's ``ast_queue_log`` calls write
+(Asterisk 13 to 22)::
 
     epoch|callid|queuename|agent|EVENT|data1|data2|...
 
-=================  ==========================================  ===================
-event              data                                        from
-=================  ==========================================  ===================
-QUEUESTART         (empty)                                     engine start
-ENTERQUEUE         url|callerid|position                       CallerJoined
-FULL, JOINEMPTY    (empty)                                     JoinRefused
-CONNECT            holdtime|agent call uniqueid|ringtime       Connected
-COMPLETECALLER     holdtime|calltime|origposition              CallCompleted
-COMPLETEAGENT      holdtime|calltime|origposition              CallCompleted
-TRANSFER           extension|context|holdtime|calltime|origpos CallCompleted
-ABANDON            position|origposition|waittime             CallerLeft
-EXITWITHTIMEOUT    position|origposition|waittime              CallerLeft
-EXITEMPTY          position|origposition|waittime              CallerLeft
-EXITWITHKEY        key|position|origposition|waittime          CallerLeft
-RINGNOANSWER       ringtime in ms                              RingNoAnswer
-RINGCANCELED       ringtime in ms (caller hung up meanwhile)   RingCanceled
-ADDMEMBER          "PAUSED" or empty                           MemberAdded
-REMOVEMEMBER       (empty)                                     MemberRemoved
-PAUSE, UNPAUSE     reason                                      AgentPaused
-PAUSEALL, ...ALL   (empty), before the per-queue lines         AgentPaused
-PENALTY            penalty                                     MemberPenaltyChanged
-=================  ==========================================  ===================
+=================  =============================================  ===================
+event              data                                           from
+=================  =============================================  ===================
+QUEUESTART         (empty)                                        engine start
+ENTERQUEUE         url|callerid|position                          CallerJoined
+FULL, JOINEMPTY    (empty); see below                             JoinRefused
+CONNECT            holdtime|agent call uniqueid|ringtime          Connected
+COMPLETECALLER     holdtime|calltime|origposition                 CallCompleted
+COMPLETEAGENT      holdtime|calltime|origposition                 CallCompleted
+BLINDTRANSFER      extension|context|holdtime|calltime|origpos    CallCompleted
+ABANDON            position|origposition|waittime                 CallerLeft
+EXITWITHTIMEOUT    position|origposition|waittime                 CallerLeft
+EXITEMPTY          position|origposition|waittime                 CallerLeft
+EXITWITHKEY        key|position|origposition|waittime             CallerLeft
+RINGNOANSWER       ringtime in ms                                 RingNoAnswer
+RINGCANCELED       ringtime in ms (caller hung up meanwhile)      RingCanceled
+ADDMEMBER          "PAUSED" or empty                              MemberAdded
+REMOVEMEMBER       (empty)                                        MemberRemoved
+PAUSEALL, ...ALL   reason, before the per-queue lines             AgentPaused
+PAUSE, UNPAUSE     reason                                         AgentPaused
+PENALTY            penalty                                        MemberPenaltyChanged
+=================  =============================================  ===================
 
-Times are whole seconds as Asterisk's are.  The writer appends each line with one
-``write(2)`` on an ``O_APPEND`` descriptor, so a ``kill -9`` of the service loses no
-line it has written.
+Times are whole seconds as Asterisk's are: a wait or hold time is the difference of
+two whole epoch seconds (``time(NULL) - qe->start``), CONNECT's ringtime is whole
+seconds cut down from milliseconds.  The transfer is Asterisk 12+'s BLINDTRANSFER
+(1.x wrote TRANSFER with the same fields); qbox has no dialplan context, so that
+field is empty.
+
+app_queue itself logs nothing when a caller is refused (it only sets QUEUESTATUS to
+FULL or JOINEMPTY; JOINUNAVAIL is never produced since Asterisk 1.6).  Reporting
+setups (Wazo/XiVO, FreePBX) add the line from the dialplan with
+``QueueLog(queue,${UNIQUEID},NONE,FULL)``, which writes ``...|NONE|FULL|``: qbox has
+no dialplan, so it writes that line itself.  The agent column is the membername
+everywhere, also for PENALTY (where app_queue writes the interface).
+
+The writer appends each line with one ``write(2)`` on an ``O_APPEND`` descriptor, so
+a ``kill -9`` of the service loses no line it has written.
 """
 from __future__ import annotations
 
@@ -45,10 +58,17 @@ __all__ = ["format_records", "QueueLogWriter", "attach_queue_log", "parse_line"]
 
 _LEFT = {"abandon": "ABANDON", "timeout": "EXITWITHTIMEOUT", "empty": "EXITEMPTY"}
 _COMPLETE = {"caller": "COMPLETECALLER", "agent": "COMPLETEAGENT"}
+_REFUSED = {"full": "FULL", "joinempty": "JOINEMPTY"}
 
 
-def _s(seconds: float) -> str:
-    return str(int(round(seconds)))
+def _since(start_wall: float, end_wall: float) -> int:
+    """Seconds between two walls as app_queue counts them: whole time_t minus time_t."""
+    return int(end_wall) - int(start_wall)
+
+
+def _ms(seconds: float) -> int:
+    """Whole milliseconds, cut down as ast_tvdiff_ms does (after rounding away float noise)."""
+    return round(seconds * 1_000_000) // 1000
 
 
 def _line(wall: float, callid: str, queue: str, agent: str, event: str, *data: Any) -> str:
@@ -61,30 +81,29 @@ def format_records(event: ev.AcdEvent, agent_name: Callable[[str], str] = str) -
     if isinstance(event, ev.CallerJoined):
         return [_line(w, event.caller, event.queue, "NONE", "ENTERQUEUE", "", event.callerid, event.position)]
     if isinstance(event, ev.Connected):
-        return [_line(w, event.caller, event.queue, agent_name(event.agent), "CONNECT", _s(event.holdtime),
-                      event.agent_call, _s(event.ringtime))]
+        return [_line(w, event.caller, event.queue, agent_name(event.agent), "CONNECT", _since(event.join_wall, w),
+                      event.agent_call, _ms(event.ringtime) // 1000)]
     if isinstance(event, ev.CallCompleted):
         agent = agent_name(event.agent)
+        times = (_since(event.join_wall, event.answer_wall), _since(event.answer_wall, w), event.origposition)
         if event.by == "transfer":
-            return [_line(w, event.caller, event.queue, agent, "TRANSFER", event.extension, "",
-                          _s(event.holdtime), _s(event.talktime), event.origposition)]
-        return [_line(w, event.caller, event.queue, agent, _COMPLETE[event.by], _s(event.holdtime),
-                      _s(event.talktime), event.origposition)]
+            return [_line(w, event.caller, event.queue, agent, "BLINDTRANSFER", event.extension, "", *times)]
+        return [_line(w, event.caller, event.queue, agent, _COMPLETE[event.by], *times)]
     if isinstance(event, ev.CallerLeft):
-        waited = (event.position, event.origposition, _s(event.waited))
+        waited = (event.position, event.origposition, _since(event.join_wall, w))
         if event.reason == "key":
             return [_line(w, event.caller, event.queue, "NONE", "EXITWITHKEY", event.key, *waited)]
         return [_line(w, event.caller, event.queue, "NONE", _LEFT[event.reason], *waited)]
     if isinstance(event, ev.RingNoAnswer):
         return [_line(w, event.caller, event.queue, agent_name(event.agent), "RINGNOANSWER",
-                      int(event.ringtime * 1000))]
+                      _ms(event.ringtime))]
     if isinstance(event, ev.RingCanceled):
         if event.reason != "caller_left":
             return []
         return [_line(w, event.caller, event.queue, agent_name(event.agent), "RINGCANCELED",
-                      int(event.ringtime * 1000))]
+                      _ms(event.ringtime))]
     if isinstance(event, ev.JoinRefused):
-        return [_line(w, event.caller, event.queue, "NONE", "FULL" if event.reason == "full" else "JOINEMPTY", "")]
+        return [_line(w, event.caller, event.queue, "NONE", _REFUSED[event.reason], "")]
     if isinstance(event, ev.MemberAdded):
         return [_line(w, "MANAGER", event.queue, agent_name(event.agent), "ADDMEMBER",
                       "PAUSED" if event.paused else "")]
@@ -93,7 +112,7 @@ def format_records(event: ev.AcdEvent, agent_name: Callable[[str], str] = str) -
     if isinstance(event, ev.AgentPaused):
         agent = agent_name(event.agent)
         word = "PAUSE" if event.paused else "UNPAUSE"
-        lines = [_line(w, "NONE", "NONE", agent, word + "ALL", "")] if not event.queue else []
+        lines = [_line(w, "NONE", "NONE", agent, word + "ALL", event.reason)] if not event.queue else []
         return lines + [_line(w, "NONE", q, agent, word, event.reason) for q in event.queues]
     if isinstance(event, ev.MemberPenaltyChanged):
         return [_line(w, "NONE", event.queue, agent_name(event.agent), "PENALTY", event.penalty)]

@@ -51,7 +51,7 @@ class QueueRuntime:
 class CallerRuntime:
     __slots__ = (
         "id", "queue", "idx", "callerid", "priority", "seq", "join_time", "join_wall",
-        "origposition", "min_penalty", "max_penalty", "raise_penalty", "state", "offers", "agent", "answer_time",
+        "origposition", "min_penalty", "max_penalty", "raise_penalty", "state", "offers", "agent", "answer_time", "answer_wall",
         "rules", "rule_index", "timers", "last_announce", "last_position_said", "announced",
         "periodic_index",
     )
@@ -74,6 +74,7 @@ class CallerRuntime:
         self.offers: dict[str, tuple[float, Any]] = {}  # agent id -> (offered at, ring timer)
         self.agent: Optional[AgentRuntime] = None
         self.answer_time = 0.0
+        self.answer_wall = 0.0
         self.rules: tuple[PenaltyRule, ...] = ()
         self.rule_index = 0
         self.timers: dict[str, Any] = {}    # name -> timer handle (max_wait, rule, announce, ...)

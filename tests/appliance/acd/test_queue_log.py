@@ -1,5 +1,7 @@
-"""queue_log lines in Asterisk's exact format and event names."""
+"""queue_log lines in Asterisk's exact format and event names (app_queue.c's ast_queue_log calls)."""
 from __future__ import annotations
+
+import pytest
 
 from appliance.acd import AgentConfig, Membership, QueueConfig
 from appliance.acd.queue_log import attach_queue_log, parse_line
@@ -46,7 +48,7 @@ def test_a_day_in_the_queue_log(build, clock, tmp_path):
 {T + 10}|uid-1|sales|Agent/1001|RINGNOANSWER|10000
 {T + 12}|uid-1|sales|Agent/1001|CONNECT|12|uid-1-agent|2
 {T + 77}|uid-1|sales|Agent/1001|COMPLETECALLER|12|65|1
-{T + 77}|NONE|NONE|Agent/1001|PAUSEALL|
+{T + 77}|NONE|NONE|Agent/1001|PAUSEALL|lunch
 {T + 77}|NONE|sales|Agent/1001|PAUSE|lunch
 {T + 77}|uid-2|sales|NONE|ENTERQUEUE||5550000|1
 {T + 80}|uid-2|sales|NONE|EXITWITHKEY|0|1|1|3
@@ -58,7 +60,7 @@ def test_a_day_in_the_queue_log(build, clock, tmp_path):
 {T + 384}|NONE|sales|Agent/1001|UNPAUSE|
 {T + 384}|uid-5|sales|NONE|ENTERQUEUE||||1
 {T + 384}|uid-5|sales|Agent/1001|CONNECT|0||0
-{T + 384}|uid-5|sales|Agent/1001|TRANSFER|2000||0|0|1
+{T + 384}|uid-5|sales|Agent/1001|BLINDTRANSFER|2000||0|0|1
 {T + 384}|uid-6|sales|NONE|ENTERQUEUE||||1
 {T + 384}|NONE|sales|Agent/1001|PENALTY|1
 {T + 384}|MANAGER|sales|Agent/1001|REMOVEMEMBER|
@@ -69,7 +71,7 @@ def test_a_day_in_the_queue_log(build, clock, tmp_path):
     rows = [parse_line(line) for line in text.splitlines()]
     assert {r["event"] for r in rows} >= {"ENTERQUEUE", "CONNECT", "COMPLETECALLER", "ABANDON", "EXITWITHTIMEOUT",
                                           "EXITWITHKEY", "EXITEMPTY", "RINGNOANSWER", "ADDMEMBER", "REMOVEMEMBER",
-                                          "PAUSE", "UNPAUSE", "TRANSFER"}
+                                          "PAUSE", "UNPAUSE", "BLINDTRANSFER"}
 
 
 def test_ringcanceled_when_the_caller_hangs_up_while_ringing(build, clock, tmp_path):
@@ -80,3 +82,54 @@ def test_ringcanceled_when_the_caller_hangs_up_while_ringing(build, clock, tmp_p
     engine.hangup("u1")
     lines = (tmp_path / "queue_log").read_text().splitlines()
     assert lines[-2:] == [f"{T + 2}|u1|q|a|RINGCANCELED|2500", f"{T + 2}|u1|q|NONE|ABANDON|1|1|2"]
+
+
+def log_lines(path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+@pytest.mark.parametrize("queue, status, event", [
+    (QueueConfig("q", maxlen=1), "full", "FULL"),
+    (QueueConfig("q", joinempty="paused"), "joinempty", "JOINEMPTY"),
+])
+def test_a_refused_caller_gets_the_dialplan_queuelog_line(build, clock, tmp_path, queue, status, event):
+    # app_queue logs nothing itself; QueueLog(q,${UNIQUEID},NONE,FULL) writes "...|NONE|FULL|"
+    engine, rec = build([queue], [AgentConfig("a", queues=(Membership("q"),))])
+    engine.agent_pause("a", "x")
+    attach_queue_log(engine, tmp_path / "queue_log")
+    if status == "full":
+        engine.join("q", "first", callerid="5550001")
+    assert engine.join("q", "refused", callerid="5550002").status == status
+    assert log_lines(tmp_path / "queue_log")[-1] == f"{T}|refused|q|NONE|{event}|"
+
+
+def test_a_queue_both_full_and_empty_refuses_with_joinempty_as_app_queue(build, tmp_path):
+    engine, rec = build([QueueConfig("q", maxlen=1, joinempty="paused")], [AgentConfig("a", queues=(Membership("q"),))])
+    engine.join("q", "first")
+    engine.agent_pause("a", "x")
+    attach_queue_log(engine, tmp_path / "queue_log")
+    assert engine.join("q", "second").status == "joinempty"
+    assert log_lines(tmp_path / "queue_log") == [f"{T}|second|q|NONE|JOINEMPTY|"]
+
+
+def test_times_are_whole_epoch_seconds_apart_and_ringtime_is_cut_down(build, clock, tmp_path):
+    engine, rec = build([QueueConfig("q", timeout=30)], [AgentConfig("a", queues=(Membership("q"),))])
+    attach_queue_log(engine, tmp_path / "queue_log")
+    clock.advance(0.2)
+    engine.join("q", "u1")                      # joins at T+0.2, rung at once
+    clock.advance(1.7)                          # answers at T+1.9 after 1.7 s of ringing
+    engine.answer("u1", "a", agent_call="u1-a")
+    clock.advance(0.15)                         # hangs up at T+2.05
+    engine.hangup("u1")
+    clock.advance(0.85)                         # second caller waits T+2.9 .. T+3.1, rung 0.2 s
+    engine.join("q", "u2")
+    clock.advance(0.2)
+    engine.hangup("u2")
+    assert log_lines(tmp_path / "queue_log") == [    # rounding the float seconds would give 2|..|2, 0, 0
+        f"{T}|u1|q|NONE|ENTERQUEUE|||1",
+        f"{T + 1}|u1|q|a|CONNECT|1|u1-a|1",           # time(NULL) - qe->start; (orig - to) / 1000
+        f"{T + 2}|u1|q|a|COMPLETECALLER|1|1|1",       # starttime - holdstart; time(NULL) - starttime
+        f"{T + 2}|u2|q|NONE|ENTERQUEUE|||1",
+        f"{T + 3}|u2|q|a|RINGCANCELED|200",
+        f"{T + 3}|u2|q|NONE|ABANDON|1|1|1",
+    ]
