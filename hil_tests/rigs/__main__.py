@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--barge-in", type=float, metavar="S",
                         help="callers key each step S seconds into its prompt instead of after it "
                              "(regulars who know the menu; audio time)")
+    parser.add_argument("--ring-delay", type=_seconds_range, default=TrafficProfile.ring_delay, metavar="LOW,HIGH",
+                        help="an agent answers a ring after a uniform LOW..HIGH profile seconds (default %s)"
+                             % ",".join(f"{s:g}" for s in TrafficProfile.ring_delay))
     parser.add_argument("--no-answer", type=float, default=TrafficProfile.no_answer_fraction, metavar="F",
                         help="fraction of rings an agent lets go (default %(default)g)")
     parser.add_argument("--breaks", type=float, default=0.1, metavar="F",
@@ -76,12 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds_range(text: str) -> tuple[float, float]:
+    """``"0.2,0.6"`` -> (0.2, 0.6); the profile checks the order."""
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give LOW,HIGH in seconds, e.g. 1,4") from None
+    return low, high
+
+
 def profile_from(args: argparse.Namespace) -> TrafficProfile:
     """The traffic profile the options describe; ValueError names the bad option."""
     scripts = tuple(parse_script(s) for s in args.script) if args.script else DEFAULT_SCRIPTS
     return TrafficProfile(peak_per_minute=args.peak, speed=args.speed, called_number=args.called, scripts=scripts,
                           patience_mean=args.patience, handling_mean=args.handling,
-                          no_answer_fraction=args.no_answer, barge_in=args.barge_in,
+                          no_answer_fraction=args.no_answer, barge_in=args.barge_in, ring_delay=args.ring_delay,
                           break_fraction=args.breaks if args.control else 0.0, seed=args.seed)
 
 

@@ -62,3 +62,17 @@ def test_scripts_parse_render_and_refuse_nonsense():
         TrafficProfile(speed=0)
     with pytest.raises(ValueError, match="ring_delay"):
         TrafficProfile(ring_delay=(3.0, 1.0))
+
+
+def test_rig_options_give_the_profile_its_habits_and_refuse_nonsense(capsys):
+    from hil_tests.rigs.__main__ import build_parser, profile_from
+    parser = build_parser()
+    args = parser.parse_args(["--config", "x.yaml", "--dir", "d", "--ring-delay", "0.2,0.6", "--barge-in", "0.5"])
+    profile = profile_from(args)
+    assert (profile.ring_delay, profile.barge_in) == ((0.2, 0.6), 0.5)
+    assert profile_from(parser.parse_args(["--config", "x.yaml", "--dir", "d"])).ring_delay == (1.0, 4.0)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--config", "x.yaml", "--dir", "d", "--ring-delay", "fast"])
+    assert "give LOW,HIGH in seconds" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="ring_delay"):
+        profile_from(parser.parse_args(["--config", "x.yaml", "--dir", "d", "--ring-delay", "3,1"]))
