@@ -7,6 +7,12 @@ The entity does no I/O: frames go out through ``send_frame`` and come in through
 :meth:`DataLink.receive`; time comes from the injected clock.  Layer 3 is told what
 happens through the :class:`LinkUser` callbacks (the DL-* primitives).
 
+One deliberate departure from the SDL: when our SABME crosses the peer's (5.5.1.3 a),
+both ends at start-up), we enter multiple-frame operation on sending our UA rather
+than on receiving the peer's, as X.25 LAPB allows.  The SDL's way repeats a SABME the
+peer never saw (sent before it listened) after T200, which resets a link the peer
+already uses and discards the I frames it sent meanwhile.
+
 A frame that cannot be decoded, or that Q.921 5.8 calls invalid, is dropped and
 counted; nothing raises out of :meth:`DataLink.receive`.
 """
@@ -87,6 +93,8 @@ class DataLink:
         self.reject_exception = False
         self.ack_pending = False
         self.layer3_initiated = False
+        self._recovering = False     # state 5 entered from 7/8: layer 3 still thinks the link is up
+        self._ua_owed = False        # our SABME crossed the peer's and is still to be answered
         self._queue: deque[bytes] = deque()      # waiting for a send window
         self._unacked: deque[bytes] = deque()    # sent, N(S) from V(A) up
         self.t200 = Timer(clock, params.t200, self._t200_expired, "T200")
@@ -165,6 +173,10 @@ class DataLink:
             return
         command = frame.cr == self._peer_cmd_cr
         kind = frame.kind
+        if kind is not UA:
+            # The UA owed to our crossed SABME comes before anything else the peer sends
+            # after it; once something else came, our SABME was lost and no UA will come.
+            self._ua_owed = False
         if kind is LAPDInformation:
             self._on_i(frame, command)
         elif kind is LAPDSupervisory:
@@ -275,23 +287,31 @@ class DataLink:
 
     def _on_sabme(self, frame) -> None:
         state = self.state
-        if state == LinkState.AWAITING_ESTABLISHMENT:
-            self._send_u(UA, command=False, pf=frame.pf)   # collision: both sides sent SABME
-            return
         if state == LinkState.AWAITING_RELEASE:
             self._send_u(DM, command=False, pf=frame.pf)
             return
         self._send_u(UA, command=False, pf=frame.pf)
-        if self.established:
-            self._mdl_error("F", "peer re-established the link")
+        if state == LinkState.AWAITING_ESTABLISHMENT:
+            # 5.5.1.3 a): the SABMEs crossed.  The peer is up once it has our UA, and so are
+            # we (see the module docstring); the UA to our SABME is taken without complaint.
+            self._ua_owed = True
+            self._establishment_done()
+            return
+        if state == LinkState.TEI_ASSIGNED:
+            self._multiple_frame_operation()
+            self.user.dl_establish_indication()
+            return
+        # Multiple-frame operation: the peer re-establishes the link (SDL, Figure B.7).  Only
+        # frames it may not have received are lost, and only then is layer 3 told; frames not
+        # yet sent keep their place.
+        self._mdl_error("F", "peer re-established the link")
+        lost = self.vs != self.va
+        if lost:
             self._discard_queues()
-        self._clear_exceptions()
-        self.vs = self.va = self.vr = 0
-        self.t200.stop()
-        self.t203.start()
-        self._enter(LinkState.MULTIPLE_FRAME_ESTABLISHED)
-        self.counters["l2_established"] += 1
-        self.user.dl_establish_indication()
+        self._multiple_frame_operation()
+        if lost:
+            self.user.dl_establish_indication()
+        self._pump()
 
     def _on_disc(self, frame) -> None:
         if self.state in (LinkState.TEI_ASSIGNED, LinkState.AWAITING_ESTABLISHMENT):
@@ -308,19 +328,10 @@ class DataLink:
         self.user.dl_release_indication()
 
     def _on_ua(self, frame) -> None:
-        if self.state == LinkState.AWAITING_ESTABLISHMENT and frame.pf:
-            self._clear_exceptions()
-            self.vs = self.va = self.vr = 0
-            self.t200.stop()
-            self.t203.start()
-            self._enter(LinkState.MULTIPLE_FRAME_ESTABLISHED)
-            self.counters["l2_established"] += 1
-            if self.layer3_initiated:
-                self.layer3_initiated = False
-                self.user.dl_establish_confirm()
-            else:
-                self.user.dl_establish_indication()
-            self._pump()
+        if self._ua_owed and frame.pf:
+            self._ua_owed = False          # the answer to our SABME that crossed the peer's
+        elif self.state == LinkState.AWAITING_ESTABLISHMENT and frame.pf:
+            self._establishment_done()
         elif self.state == LinkState.AWAITING_RELEASE and frame.pf:
             self.t200.stop()
             self._enter(LinkState.TEI_ASSIGNED)
@@ -401,11 +412,41 @@ class DataLink:
         """Q.921 "establish data link": SABME with P=1 under T200."""
         self._clear_exceptions()
         self.layer3_initiated = layer3
+        self._recovering = self.established
+        self._ua_owed = False
         self.rc = 0
         self._send_u(SABME, command=True, pf=1)
         self.t203.stop()
         self.t200.start()
         self._enter(LinkState.AWAITING_ESTABLISHMENT)
+
+    def _establishment_done(self) -> None:
+        """State 5 is over (UA received, or SABMEs crossed): multiple-frame operation.
+
+        As the SDL has it: layer 3's own request is confirmed; after a re-establishment
+        layer 3 is told (and the I queue discarded) only if frames were outstanding; a link
+        layer 3 thought down (the peer asked for it with DM) is indicated."""
+        lost = self._recovering and self.vs != self.va
+        if lost:
+            self._discard_queues()
+        self._multiple_frame_operation()
+        if self.layer3_initiated:
+            self.layer3_initiated = False
+            self.user.dl_establish_confirm()
+        elif lost or not self._recovering:
+            self.user.dl_establish_indication()
+        self._recovering = False
+        self._pump()
+
+    def _multiple_frame_operation(self) -> None:
+        """Enter state 7 on a fresh link: no exception conditions, V(S) = V(A) = V(R) = 0,
+        T200 stopped, T203 running."""
+        self._clear_exceptions()
+        self.vs = self.va = self.vr = 0
+        self.t200.stop()
+        self.t203.start()
+        self._enter(LinkState.MULTIPLE_FRAME_ESTABLISHED)
+        self.counters["l2_established"] += 1
 
     def _enquiry(self) -> None:
         self._send_s(S_RR, command=True, pf=1)

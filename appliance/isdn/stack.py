@@ -78,8 +78,10 @@ class Stack:
     # -- the D-channel ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bring the data link up (SABME); a PRI keeps it up from then on."""
-        self._guarded(self.link.establish)
+        """Bring the data link up (SABME); a PRI keeps it up from then on.  A link the peer
+        has already brought up is left alone: asking again would reset it (Q.921 5.5.1)."""
+        if not self.link.established:
+            self._guarded(self.link.establish)
 
     def stop(self) -> None:
         """Take the data link down (DISC); calls are cleared."""

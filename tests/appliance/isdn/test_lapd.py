@@ -178,13 +178,26 @@ def test_nr_error_re_establishes():
     (sabme,) = peer.frames()
     assert isinstance(sabme.payload, SABME) and peer.link.state == LinkState.AWAITING_ESTABLISHMENT
     peer.give(LAPD(cr=0) / UA(pf=1))
-    assert peer.layer3.log[-1] == "establish_indication"   # not layer 3's request: a reset
+    # Nothing was outstanding, so nothing was lost: layer 3 is not told (SDL, UA in state 5).
+    assert peer.link.state == LinkState.MULTIPLE_FRAME_ESTABLISHED and peer.layer3.log == ["establish_confirm"]
+
+
+def test_re_establishment_with_frames_outstanding_tells_layer_3():
+    peer = Peer().established()
+    peer.link.send(b"unacknowledged")
+    peer.frames()
+    peer.give(peer.i_frame(0, 5))                        # N(R) error: re-establish
+    peer.link.send(b"queued")                            # while awaiting establishment
+    peer.frames()
+    peer.give(LAPD(cr=0) / UA(pf=1))
+    assert peer.layer3.log == ["establish_confirm", "establish_indication"]
+    assert peer.frames() == [] and peer.link.vs == peer.link.va == 0   # the I queue was discarded
 
 
 def test_disc_dm_frmr_and_peer_reset():
     peer = Peer().established()
     peer.give(LAPD(cr=1) / SABME(pf=1))                  # the network resets the link
-    assert isinstance(peer.frames()[0].payload, UA) and peer.layer3.log[-1] == "establish_indication"
+    assert isinstance(peer.frames()[0].payload, UA) and peer.layer3.log == ["establish_confirm"]
     peer.give(LAPD(cr=0) / FRMR(w=1))
     assert isinstance(peer.frames()[0].payload, SABME)
     peer.give(LAPD(cr=0) / UA(pf=1))
@@ -226,3 +239,57 @@ def test_physical_layer_loss_and_return(pair):
     pair.user.physical_up()
     pair.pump()
     assert pair.user.link_up and not incoming.t309.running and call.state == CallState.ACTIVE
+
+
+def test_peer_reset_loses_only_unacknowledged_frames():
+    """SABME in multiple-frame operation (SDL, Figure B.7): with V(S) = V(A) the frames layer 3
+    queued keep their place and layer 3 is not told; with frames outstanding the I queue is
+    discarded and layer 3 gets DL-ESTABLISH indication."""
+    peer = Peer().established()
+    peer.give(LAPD(cr=0) / LAPDSupervisory(function=q921.S_RNR, nr=0))   # busy: frames wait
+    peer.link.send(b"waiting")
+    assert peer.frames() == []
+    peer.give(LAPD(cr=1) / SABME(pf=1))
+    ua, sent = peer.frames()
+    assert isinstance(ua.payload, UA) and peer.layer3.log == ["establish_confirm"]
+    assert (sent[LAPDInformation].ns, bytes(sent[LAPDInformation].payload)) == (0, b"waiting")
+    peer.give(LAPD(cr=1) / SABME(pf=1))                  # "waiting" is outstanding now
+    assert [type(f.payload) for f in peer.frames()] == [UA]
+    assert peer.layer3.log == ["establish_confirm", "establish_indication"] and not peer.link.t200.running
+
+
+def test_crossed_sabme_enters_multiple_frame_operation_at_once():
+    """5.5.1.3 a): our SABME and the peer's cross.  We answer UA and the link is up (confirmed
+    to layer 3, queued frames sent); the UA to our SABME is taken without an MDL error and
+    our SABME is never repeated."""
+    peer = Peer()
+    peer.link.send(b"setup")                             # link down: SABME, frame queued
+    (sabme,) = peer.frames()
+    assert isinstance(sabme.payload, SABME)
+    peer.give(LAPD(cr=1) / SABME(pf=1))                  # the network's SABME crosses ours
+    ua, i_frame = peer.frames()
+    assert isinstance(ua.payload, UA) and ua.payload.pf == 1 and ua.cr == 1
+    assert bytes(i_frame[LAPDInformation].payload) == b"setup" and i_frame[LAPDInformation].ns == 0
+    assert peer.link.state == LinkState.MULTIPLE_FRAME_ESTABLISHED and peer.layer3.log == ["establish_confirm"]
+    peer.give(LAPD(cr=0) / UA(pf=1))                     # the answer to our SABME
+    assert peer.counters["l2_mdl_errors"] == 0 and peer.link.state == LinkState.MULTIPLE_FRAME_ESTABLISHED
+    peer.give(LAPD(cr=0) / UA(pf=1))                     # a second one is unsolicited
+    assert peer.counters["l2_mdl_errors"] == 1
+    peer.give(LAPD(cr=0) / LAPDSupervisory(function=q921.S_RR, nr=1))
+    peer.clock.advance(5)
+    assert [type(f.payload) for f in peer.frames()] == []
+    assert peer.layer3.log == ["establish_confirm"]
+
+
+def test_crossed_sabme_whose_ua_never_comes():
+    """Our SABME was lost: the peer's RR shows it is up without having seen it, so a UA
+    arriving later is unsolicited again."""
+    peer = Peer()
+    peer.link.establish()
+    peer.frames()
+    peer.give(LAPD(cr=1) / SABME(pf=1))
+    peer.give(LAPD(cr=1) / LAPDSupervisory(function=q921.S_RR, nr=0, pf=1))   # the network polls
+    peer.clock.advance(3)
+    assert [type(f.payload) for f in peer.frames()] == [UA, LAPDSupervisory]   # no SABME again
+    peer.give(LAPD(cr=0) / UA(pf=1))
+    assert peer.counters["l2_mdl_errors"] == 1 and peer.layer3.log == ["establish_confirm"]
