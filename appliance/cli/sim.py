@@ -120,9 +120,10 @@ def simulated_spans(config: BoxConfig) -> list[SpanSpec]:
 
 
 def simulated_ports(config: BoxConfig) -> list[PortSpec]:
-    """The FXS ports, in the law of the first span (A-law beside E1, mu-law beside T1)."""
+    """The FXS ports, in the law of the first span (A-law beside E1, mu-law beside T1), ringing
+    in the cadence of DAHDI's default zone."""
     law = "alaw" if config.spans[0].type == "e1" else "ulaw"
-    return [PortSpec(channo=c, signalling=group.signalling, law=law, group=group.name)
+    return [PortSpec(channo=c, signalling=group.signalling, law=law, group=group.name, zone=config.dahdi.defaultzone)
             for group in config.fxs for c in group.channels]
 
 
@@ -184,9 +185,10 @@ def run_fault(args) -> None:
 def run_status(args) -> None:
     with _control(args) as control:
         lines = control.lines()
+        ports = control.ports() if control.info["ports"] else []
         clock = control.info["clock"]
     if args.json:
-        print_json({"clock": clock, "lines": lines})
+        print_json({"clock": clock, "lines": lines, "ports": ports})
         return
     rows = []
     for line in lines:
@@ -198,7 +200,17 @@ def run_status(args) -> None:
     for line in lines:
         if line["dchannel"] != "ok" or line["bad_fcs"] or line["aborts"] or line["frames_dropped"]:
             print(_dchannel_summary(line))
+    if ports:
+        print()
+        print(format_table(("CHANNEL", "GROUP", "SIGNALLING", "ZONE", "CADENCE", "PHONE", "BURSTS", "OPEN"),
+                           [(p["channo"], p["group"] or "-", p["signalling"], p["zone"], _cadence_text(p["cadence"]),
+                             p["phone"], p["bursts"] or "-", "yes" if p["open"] else "no") for p in ports]))
     print(f"clock: {clock}")
+
+
+def _cadence_text(cadence: list[float]) -> str:
+    """Ring and silence in turn: ``1-4`` for 1 s on, 4 s off; ``-`` when the zone has none."""
+    return "-".join(f"{seconds:g}" for seconds in cadence) or "-"
 
 
 def _dchannel_summary(line: dict) -> str:

@@ -63,6 +63,10 @@ class SimControl:
         """The agent's hand on an FXS phone: ``offhook``, ``onhook`` or ``flash``."""
         return self.request("phone", channo=channo, action=action)["state"]
 
+    def ports(self) -> list[dict]:
+        """Every FXS port's phone: hook and ring state, tone zone and cadence (``FarEnd.port_report``)."""
+        return self.request("ports")["ports"]
+
     def hook(self, channo: int, op: HookOp) -> str:
         return self.request("hook", channo=channo, hook=int(op))["state"]
 

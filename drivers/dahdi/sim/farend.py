@@ -213,7 +213,7 @@ class FarPort:
         self._farend = farend
         self.spec = spec
         self.channo = spec.channo
-        self.phone = FxsPort(spec, lambda kind: farend._port_event(self, kind))
+        self.phone = FxsPort(spec, lambda kind: farend._port_event(self, kind), farend.clock)
         self.link: _Link | None = None
         self.audio = _Inbox(_INBOX_BLOCKS)
         self.outbox: collections.deque[bytes] = collections.deque(maxlen=_OUTBOX_BLOCKS)
@@ -233,7 +233,17 @@ class FarPort:
 
     @property
     def ringing(self) -> bool:
+        """The bell sounds now (a burst of the zone's cadence, not the silence between)."""
         return self.phone.ringing
+
+    @property
+    def alerting(self) -> bool:
+        """A ring cycle runs: bursts and silences until answered or stopped."""
+        return self.phone.alerting
+
+    @property
+    def state(self) -> str:
+        return self.phone.state
 
     @property
     def off_hook(self) -> bool:
@@ -397,6 +407,13 @@ class FarEnd:
                 "near_aborts": far.stats["near_aborts"],
             }
 
+    def port_report(self, channo: int) -> dict:
+        """One FXS port's phone for ``qbox sim status``: hook and ring state, zone, cadence."""
+        with self._lock:
+            self._sync_clock()
+            port = self.port(channo)
+            return {**port.phone.report(), "open": port.link is not None}
+
     # -- the line between the ends -----------------------------------------------------
 
     def _frame_to_near(self, far: FarSpan, frame: bytes) -> None:
@@ -538,6 +555,8 @@ class FarEnd:
             state = port.phone.state
             if state == "on-hook":
                 state = "in use" if port.link is not None else "idle"
+            elif state == "ring-pause":
+                state = "ringing"      # the channel rings on through the silence between bursts
             channels.append(ChannelStatus(channo=port.channo, chanpos=pos, name=f"SIM/FXS/{pos}",
                                           signalling=SIGNALLING_TEXT[port.spec.signalling], state=state))
         groups = sorted({p.spec.group for p in self._ports.values() if p.spec.group})
@@ -746,6 +765,9 @@ class FarEnd:
         self.advance(float(request["seconds"]))
         return {"now": self.clock.now()}
 
+    def _op_ports(self, request: dict) -> dict:
+        return {"ports": [self.port_report(c) for c in self._ports]}
+
     def _op_phone(self, request: dict) -> dict:
         port = self.port(int(request["channo"]))
         action = {"offhook": port.lift, "onhook": port.hang_up, "flash": port.flash}.get(request["action"])
@@ -768,7 +790,7 @@ class FarEnd:
 
     _CONTROL_OPS: dict[str, Callable[["FarEnd", dict], dict]] = {
         "hello": _op_hello, "spans": _op_spans, "span": _op_span, "line": _op_line,
-        "fault": _op_fault, "advance": _op_advance, "phone": _op_phone, "hook": _op_hook,
+        "fault": _op_fault, "advance": _op_advance, "phone": _op_phone, "hook": _op_hook, "ports": _op_ports,
     }
 
     # -- data connections -------------------------------------------------------------

@@ -334,7 +334,9 @@ def test_ring_answer_and_hang_up_an_agent_phone(farend, backend):
     assert info.value.errno == errno.EBUSY
     phone.lift()                                         # the agent answers: ring trip
     assert not phone.ringing and phone.off_hook
-    assert [e.type for e in drain_events(port, 3)] == [EventType.RINGERON, EventType.RINGEROFF, EventType.RINGOFFHOOK]
+    # DAHDI queues nothing when ringing starts (RINGERON/RINGEROFF mark the cadence's later
+    # steps) and nothing when the phone trips the ring: only the answer.
+    assert [e.type for e in drain_events(port, 1)] == [EventType.RINGOFFHOOK]
     assert backend.span_status(3).channels[0].state == "off-hook"
 
     phone.send_audio(bytes([0x11]) * 160)

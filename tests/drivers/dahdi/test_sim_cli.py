@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.dahdi import DahdiError, open_backend
+from drivers.dahdi import DahdiError, EventType, HookOp, open_backend
 from drivers.dahdi.sim import FarEnd, SimControl, SpanSpec
 from hil_tests.simbench import SimulatorFailed, SimulatorProcess
 
@@ -112,6 +112,30 @@ def test_agent_phone_from_the_command_line(run_qbox, simulator):
     assert run_qbox("sim", "phone", "94", "onhook", "--dir", str(simulator.directory))[0] == 0
     status, _, err = run_qbox("sim", "phone", "5", "offhook", "--dir", str(simulator.directory))
     assert status == 2 and "channel 5 is not an FXS port" in err
+
+
+def test_a_ringing_phone_shows_in_status_with_its_zones_cadence(run_qbox, simulator):
+    d = str(simulator.directory)
+    near = open_backend(simulator.url)
+    port = near.open_channel(96)
+    port.hook(HookOp.RING)                            # as the box rings a supervisor
+    status, out, _ = run_qbox("sim", "status", "--dir", d)
+    assert "CHANNEL  GROUP        SIGNALLING  ZONE  CADENCE  PHONE" in out
+    row = next(text for text in out.splitlines() if text.startswith("96 "))
+    assert row.split() == ["96", "supervisors", "fxoks", "cn", "1-4", "ringing", "1", "yes"]
+    run_qbox("sim", "advance", "1", "--dir", d)       # China: 1 s of ring, then 4 s of silence
+    status, out, _ = run_qbox("sim", "status", "--dir", d, "--json")
+    phone = json.loads(out)["ports"][2]
+    assert (phone["channo"], phone["phone"], phone["cadence"], phone["bursts"]) == (96, "ring-pause", [1.0, 4.0], 1)
+    status, out, _ = run_qbox("sim", "phone", "96", "offhook", "--dir", d)
+    assert out.strip() == "channel 96: phone off-hook"
+    while port.read() is not None:                    # a second of audio waits ahead of the events
+        pass
+    assert [e.type for e in port.events()] == [EventType.RINGEROFF, EventType.RINGOFFHOOK]
+    port.hook(HookOp.ONHOOK)
+    run_qbox("sim", "phone", "96", "onhook", "--dir", d)
+    port.close()
+    near.close()
 
 
 @pytest.mark.parametrize("argv, message", [
