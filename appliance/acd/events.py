@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Optional
 
 __all__ = [
     "AcdEvent", "CallerEvent", "RingEvent", "MemberEvent", "EngineStarted", "CallerJoined", "JoinRefused", "Offer", "RingNoAnswer",
-    "RingCanceled", "Connected", "CallCompleted", "CallerLeft", "Announcement",
+    "RingCanceled", "Connected", "CallCompleted", "CallerLeft", "CallerLost", "Announcement",
     "CallerPenaltyChanged", "CallerPriorityChanged", "MemberAdded", "MemberRemoved",
     "MemberPenaltyChanged", "AgentPaused", "AgentStateChanged", "EVENT_TYPES", "event_data",
 ]
@@ -151,6 +151,21 @@ class CallerLeft(CallerEvent):
 
 
 @dataclass(slots=True)
+class CallerLost(CallerEvent):
+    """A caller of an earlier run that nothing ended: the service died (kill -9, power)
+    while it waited, or talked (``answered``).  Written once, when the service starts
+    again (:mod:`appliance.acd.recovery`); app_queue writes nothing for these.
+    ``last_seen`` is the wall time of that run's last record, ``waited`` runs from the
+    join to it."""
+
+    kind: ClassVar[str] = "caller_lost"
+    answered: bool
+    join_wall: float
+    last_seen: float
+    waited: float
+
+
+@dataclass(slots=True)
 class Announcement(CallerEvent):
     """Something for the IVR to play to ``caller``.
 
@@ -232,7 +247,7 @@ class AgentStateChanged(AcdEvent):
 EVENT_TYPES: dict[str, type[AcdEvent]] = {
     cls.kind: cls for cls in (
         EngineStarted, CallerJoined, JoinRefused, Offer, RingNoAnswer, RingCanceled, Connected,
-        CallCompleted, CallerLeft, Announcement, CallerPenaltyChanged, CallerPriorityChanged,
+        CallCompleted, CallerLeft, CallerLost, Announcement, CallerPenaltyChanged, CallerPriorityChanged,
         MemberAdded, MemberRemoved, MemberPenaltyChanged, AgentPaused, AgentStateChanged,
     )
 }

@@ -2,8 +2,9 @@
 
 ``attach_store(engine, store)`` must run before ``engine.start()`` and before any caller
 joins.  It brings back agents' login and pause state, penalties and counters, and the
-service-level intervals, then records the events of each engine operation, with the
-agent and interval rows they changed, in one transaction once the operation's events
+service-level intervals, closes the callers the last run left open (kill -9; see
+:mod:`appliance.acd.recovery`), then records the events of each engine operation, with
+the agent and interval rows they changed, in one transaction once the operation's events
 have all been delivered (so disk writes never delay an Offer reaching the call
 service).
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from appliance.acd.engine import AcdEngine
 from appliance.acd.events import AcdEvent
+from appliance.acd.recovery import lost_callers
 from appliance.acd.stats import AgentTimes, StatsBook
 from appliance.store.acd import AcdStore
 from appliance.store.db import Store
@@ -70,6 +72,10 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
         scheduled = False
         commit()
 
+    # close the last run's callers that its death left open, once (appliance.acd.recovery)
+    for event in lost_callers(*acd_store.open_callers(), engine.clock.now(), engine.clock.wall()):
+        record(event)
+    commit()
     engine.subscribe(record)
     engine.on_flushed(commit if schedule is None else commit_later)
     return stats

@@ -9,6 +9,10 @@ are the same calls.  Per queue and threshold ``T`` (the queue's ``servicelevel``
 * ASA = mean wait of answered calls; AHT = (talk + wrap-up) / completed calls
 * abandon rate = abandoned / offered; longest wait = the longest any caller of the
   interval waited (answered or not).
+* lost = callers the service lost while they waited (it died; see
+  :mod:`appliance.acd.recovery`), lost_in_call = answered callers whose call it lost.
+  They are kept apart from abandoned, timed out and completed, so SL, abandon rate and
+  AHT count only what callers and agents did.
 
 Per agent: seconds in each state and occupancy = (talking + wrap-up) / (available +
 reserved + ringing + talking + wrap-up); paused and logged-out time do not count.
@@ -40,6 +44,8 @@ class IntervalStats:
     exited_empty: int = 0
     exited_key: int = 0
     completed: int = 0
+    lost: int = 0
+    lost_in_call: int = 0
     wait_answered: float = 0.0
     wait_abandoned: float = 0.0
     talk: float = 0.0
@@ -76,7 +82,7 @@ class IntervalStats:
 
     def merge(self, other: "IntervalStats") -> None:
         for name in ("offered", "answered", "abandoned", "timed_out", "exited_empty", "exited_key",
-                     "completed", "wait_answered", "wait_abandoned", "talk", "wrapup"):
+                     "completed", "lost", "lost_in_call", "wait_answered", "wait_abandoned", "talk", "wrapup"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.longest_wait = max(self.longest_wait, other.longest_wait)
         for t in self.thresholds:
@@ -88,6 +94,7 @@ class IntervalStats:
         return {
             "offered": self.offered, "answered": self.answered, "abandoned": self.abandoned,
             "timed_out": self.timed_out, "exited_empty": self.exited_empty, "exited_key": self.exited_key,
+            "lost": self.lost, "lost_in_call": self.lost_in_call,
             "service_level": {str(t): self.service_level(t) for t in self.thresholds},
             "service_level2": {str(t): self.service_level2(t) for t in self.thresholds},
             "asa": self.asa, "aht": self.aht, "abandon_rate": self.abandon_rate,
@@ -195,6 +202,14 @@ class StatsBook:
         elif e.reason == "key":
             stats.exited_key += 1
 
+    def _lost(self, e: ev.CallerLost) -> None:
+        stats = self._bucket(e.queue, e.join_wall)
+        if e.answered:
+            stats.lost_in_call += 1
+        else:
+            stats.lost += 1
+            stats.longest_wait = max(stats.longest_wait, e.waited)
+
     def _refused(self, e: ev.JoinRefused) -> None:
         # Refused callers were offered to the queue and not served.
         self._bucket(e.queue, e.wall).offered += 1
@@ -218,7 +233,7 @@ class StatsBook:
 
     _handlers = {
         ev.CallerJoined: _joined, ev.Connected: _connected, ev.CallCompleted: _completed,
-        ev.CallerLeft: _left, ev.JoinRefused: _refused, ev.AgentStateChanged: _agent_state,
+        ev.CallerLeft: _left, ev.CallerLost: _lost, ev.JoinRefused: _refused, ev.AgentStateChanged: _agent_state,
         ev.EngineStarted: _started,
     }
 

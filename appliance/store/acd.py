@@ -59,7 +59,7 @@ MIGRATIONS = [
 ]
 
 _COUNTS = ("offered", "answered", "abandoned", "timed_out", "exited_empty", "exited_key", "completed",
-           "wait_answered", "wait_abandoned", "talk", "wrapup", "longest_wait")
+           "lost", "lost_in_call", "wait_answered", "wait_abandoned", "talk", "wrapup", "longest_wait")
 
 
 _MemberRows = dict[str, tuple[int, bool, str, int]]    # queue -> (penalty, paused, reason, calls)
@@ -140,13 +140,33 @@ class AcdStore:
             times[row["agent"]] = AgentTimes(seconds=json.loads(row["state_seconds"]), calls=row["calls"])
         return records, times
 
+    def open_callers(self) -> tuple[list[tuple[dict[str, Any], bool]], float]:
+        """Callers of the last run (since its engine_started) that joined and never
+        ended, as ``(caller_joined fields, answered)``, and that run's last record's wall."""
+        db = self.store.db
+        row = db.execute("SELECT id FROM acd_events WHERE kind = 'engine_started' ORDER BY id DESC LIMIT 1").fetchone()
+        since = row[0] if row else 0
+        joined: dict[str, dict[str, Any]] = {}
+        answered: set[str] = set()
+        for row in db.execute("SELECT kind, caller, data FROM acd_events WHERE id > ? AND kind IN"
+                              " ('caller_joined', 'connected', 'caller_left', 'call_completed', 'caller_lost')"
+                              " ORDER BY id", (since,)):
+            if row["kind"] == "caller_joined":
+                joined[row["caller"]] = json.loads(row["data"])
+            elif row["kind"] == "connected":
+                answered.add(row["caller"])
+            else:
+                joined.pop(row["caller"], None)
+        last_seen = db.execute("SELECT MAX(wall) FROM acd_events WHERE id > ?", (since,)).fetchone()[0]
+        return [(data, caller in answered) for caller, data in joined.items()], last_seen or 0.0
+
     def load_intervals(self, thresholds: dict[str, tuple[float, ...]]) -> dict[str, dict[float, IntervalStats]]:
         result: dict[str, dict[float, IntervalStats]] = {}
         for row in self.store.db.execute("SELECT queue, start, figures FROM acd_intervals"):
             figures = json.loads(row["figures"])
             stats = IntervalStats(thresholds.get(row["queue"], tuple(float(t) for t in figures["answered_within"])))
             for name in _COUNTS:
-                setattr(stats, name, figures[name])
+                setattr(stats, name, figures.get(name, 0))     # rows older than a figure lack it
             for t, n in figures["answered_within"].items():
                 stats.answered_within[float(t)] = n
             for t, n in figures["abandoned_within"].items():
