@@ -99,12 +99,13 @@ class Service:
         self.bus = EventBus(self.clock)
         self.paths.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.paths.database)
+        self.store.group_commits(loop.call_soon)    # one COMMIT per loop iteration
         self.cdrs = CdrStore(self.store)
 
         self.acd = AcdEngine(self.clock, config.queues, config.agents)
         fresh = not AcdStore(self.store).load_agents()[0]
-        # queue events of one loop iteration are committed together, just after it
-        self.stats = attach_store(self.acd, self.store, schedule=loop.call_soon)
+        # queue events of one loop iteration are committed with its CDRs, just after it
+        self.stats = attach_store(self.acd, self.store, schedule=self.store.submit)
         self.queue_log = attach_queue_log(self.acd, self.paths.queue_log)
 
         self.backend = open_backend(config.dahdi.device)

@@ -96,9 +96,14 @@ class CdrStore:
         store.ensure_schema("cdr", _MIGRATIONS)
 
     def write(self, cdr: Cdr) -> None:
-        """Commit one record; when this returns the record survives a crash."""
+        """Commit one record: now, or in the store's group commit at the end of this loop
+        iteration (see :class:`Store`).  Once committed it survives a crash."""
+        row = cdr.as_row()
+        self.store.submit(lambda: self._insert(row))
+
+    def _insert(self, row: dict) -> None:
         with self.store.transaction() as db:
-            db.execute(_INSERT, cdr.as_row())
+            db.execute(_INSERT, row)
 
     def count(self) -> int:
         return self.store.db.execute("SELECT COUNT(*) FROM cdr").fetchone()[0]

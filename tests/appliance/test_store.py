@@ -29,3 +29,63 @@ def test_transaction_rolls_back_on_error(tmp_path):
             db.execute("INSERT INTO t VALUES (2)")
             db.execute("INSERT INTO t VALUES (1)")
     assert [r[0] for r in store.db.execute("SELECT a FROM t")] == [1]
+
+
+def _rows(path) -> list[int]:
+    """What another connection (a process after a crash) sees committed."""
+    return [r[0] for r in sqlite3.connect(path).execute("SELECT a FROM t ORDER BY a")]
+
+
+def _insert(store: Store, value: int):
+    def write() -> None:
+        with store.transaction() as db:
+            db.execute("INSERT INTO t VALUES (?)", (value,))
+    return write
+
+
+def test_group_commit_holds_writes_until_its_turn_then_commits_them_once(tmp_path):
+    path = tmp_path / "qbox.db"
+    store = Store(path)
+    store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
+    turns = []
+    store.group_commits(turns.append)
+    commits = []
+    store.db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    for value in (1, 2, 3):
+        store.submit(_insert(store, value))
+    assert len(turns) == 1 and _rows(path) == []      # one turn scheduled; nothing on disk yet
+    turns.pop()()
+    assert _rows(path) == [1, 2, 3] and commits == ["COMMIT"]
+
+
+def test_a_failing_write_in_a_group_is_dropped_alone(tmp_path, caplog):
+    path = tmp_path / "qbox.db"
+    store = Store(path)
+    store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
+    turns = []
+    store.group_commits(turns.append)
+    store.submit(_insert(store, 1))
+    store.submit(_insert(store, 1))                    # violates UNIQUE: rolled back to its savepoint
+    store.submit(_insert(store, 2))
+    turns.pop()()
+    assert _rows(path) == [1, 2]
+    [record] = caplog.records
+    assert record.getMessage() == "store write failed; dropped" and "UNIQUE" in record.kv["error"]
+
+
+def test_closing_the_store_commits_what_is_still_held(tmp_path):
+    path = tmp_path / "qbox.db"
+    store = Store(path)
+    store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
+    store.group_commits(lambda turn: None)             # the loop has stopped: the turn never comes
+    store.submit(_insert(store, 7))
+    store.close()
+    assert _rows(path) == [7]
+
+
+def test_without_group_commit_a_write_is_committed_at_once(tmp_path):
+    path = tmp_path / "qbox.db"
+    store = Store(path)
+    store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
+    store.submit(_insert(store, 5))
+    assert _rows(path) == [5]
