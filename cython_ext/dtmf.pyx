@@ -48,7 +48,10 @@ How it works, and why not the usual 102-sample Goertzel blocks:
 
 The per-sample work is one 16-wide multiply-accumulate (8 tones x re/im) plus the
 sub-block energy; the window logic runs once per sub-block and usually exits at
-the first level test.  MultiChannelDtmf runs all channels of a block in one call
+the first level test.  The exact energy share is measured once per digit, when it has
+passed every other test, in a fast form (``_dtmf_fit.h``: phasor products instead
+of 76 sin/cos calls per window) that hands over to the reference form whenever its
+figures come within 1e-4 of a threshold, so the verdicts are the reference's.  MultiChannelDtmf runs all channels of a block in one call
 with shared tables and phase references, without the GIL (so spans on other
 threads run meanwhile); one instance must not be fed from two threads at once.
 """
@@ -65,6 +68,14 @@ from cython_ext import g711 as _g711
 cdef extern from "_dtmf_kernel.h":
     # One sub-block: 16 DFT sums, then sum, energy, clipped-sample count (C, vectorised).
     void dtmf_subblock(const float* x, int n, const float* basis, float* out) noexcept nogil
+
+cdef extern from "_dtmf_fit.h":
+    # The energy share's fast form: a kept window's level and fitted energy (see _share_passes).
+    ctypedef struct dtmf_fit_table:
+        pass
+    void dtmf_fit_init(dtmf_fit_table* tab, const double* bins, int H, int win) noexcept nogil
+    void dtmf_fit(const dtmf_fit_table* tab, const float* sums, const float* u, int row, int col,
+                  const float* rot, double* level, double* energy) noexcept nogil
 
 __all__ = ["DtmfEvent", "DtmfDetector", "MultiChannelDtmf", "THRESHOLDS", "DIGITS"]
 
@@ -109,6 +120,24 @@ cdef enum:
     IDLE = 0
     ACTIVE = 1
 
+# How the digit's energy share is decided (see _share_passes): from the fast form,
+# with the reference asked when the fast figures are this close to a threshold...
+cdef double SHARE_MARGIN = 1e-4
+cdef enum:
+    SHARE_CHECKED = 0       # ...the default
+    SHARE_REFERENCE = 1     # the reference form alone (tests compare against it)
+    SHARE_FAST = 2          # the fast form alone (tests: it is right by itself)
+_SHARE_MODES = {"checked": SHARE_CHECKED, "reference": SHARE_REFERENCE, "fast": SHARE_FAST}
+
+
+cdef struct Kept:
+    # A steady window kept for the digit's energy share, measured only if the digit
+    # passes everything else (see _share_passes).
+    float sums[4]               # row, column window sums, frequency error taken out
+    float angles[2]             # their phase advance per sub-block (radians)
+    float rot[4]                # row, column phase reference at the newest sub-block
+    float energy                # the window's energy
+
 
 cdef struct Chan:
     float ring[RING][NBINS]     # rotated sub-block spectra, newest at m & (RING-1)
@@ -126,10 +155,8 @@ cdef struct Chan:
     int64_t last_present        # index of the last present sub-block
     double start                # onset, in samples
     float amp2[2]               # steady per-sub-block power of the row, column tone
-    int n_kept                  # steady windows kept (up to KEEP) for the energy share:
-    float kept_tones[KEEP]      # the two tones' fitted energy,
-    float kept_energy[KEEP]     # the window's energy,
-    float kept_level[KEEP]      # and the tones' power
+    int n_kept                  # steady windows kept (up to KEEP) for the energy share
+    Kept kept[KEEP]
     bint clipped_digit          # one of those windows was clipped
     float amp_low[2]            # weakest and strongest row, column tone power
     float amp_high[2]           # over the steady windows
@@ -168,6 +195,7 @@ cdef struct Config:
     double min_samples
     int split_run
     float hz_per_radian         # frequency error per radian of phase advance per sub-block
+    dtmf_fit_table fit          # the energy share's fast form
 
 
 cdef inline float _sq(float re, float im) noexcept nogil:
@@ -238,6 +266,7 @@ cdef class _Engine:
     cdef int law                 # 0 linear int16, 1 G.711 via law_table
     cdef readonly double sample_rate
     cdef list _events
+    cdef int share_mode          # SHARE_CHECKED unless a test asks otherwise
 
     def __cinit__(self, int channels, double sample_rate, law, dict thresholds):
         self.chans = NULL
@@ -270,9 +299,13 @@ cdef class _Engine:
         cdef Config* c = &self.cfg
         cdef int i, t
         cdef double w, amp, n_win
+        cdef double bins[NTONES]
         c.H = <int>lround(0.004 * self.sample_rate)
         if c.H > 256:
             raise ValueError("sample_rate too high")
+        for t in range(NTONES):
+            bins[t] = 2.0 * M_PI * _TONES[t] / self.sample_rate
+        dtmf_fit_init(&c.fit, bins, c.H, WIN)
         memset(c.dc, 0, sizeof(c.dc))
         for t in range(NTONES):
             w = 2.0 * M_PI * _TONES[t] / self.sample_rate
@@ -365,7 +398,8 @@ cdef class _Engine:
         Each leak is known in closed form from the two measured frequencies, so it
         is subtracted (to first order, which leaves under 1 %).  ``sums`` holds the
         row and column sums (re, im), ``angles`` their phase advance per
-        sub-block, ``rot`` the phase reference of the newest sub-block.
+        sub-block, ``rot`` the row's and the column's phase reference (re, im) at
+        the newest sub-block.
         """
         cdef double[2] bins, actual, fixed_r, fixed_c, given_r, given_c
         cdef int tones[2]
@@ -380,9 +414,9 @@ cdef class _Engine:
         given_c[0] = sums[2] / WIN
         given_c[1] = sums[3] / WIN
         self._leak_into(given_r, given_c, bins[0], bins[1], actual[0], actual[1],
-                        rot + 2 * r, rot + 2 * col, fixed_r)
+                        rot, rot + 2, fixed_r)
         self._leak_into(given_c, given_r, bins[1], bins[0], actual[1], actual[0],
-                        rot + 2 * col, rot + 2 * r, fixed_c)
+                        rot + 2, rot, fixed_c)
         sums[0] -= <float>fixed_r[0]
         sums[1] -= <float>fixed_r[1]
         sums[2] -= <float>fixed_c[0]
@@ -393,7 +427,8 @@ cdef class _Engine:
         """Energy, over the window, of the two tones as measured (amplitude, phase,
         frequency).  Two close tones beat, so a 16 ms window of them holds up to 7 %
         more or less than the sum of their energies; comparing the window's energy
-        with this, rather than with that sum, makes the share exact to 1 %."""
+        with this, rather than with that sum, makes the share exact to 1 %.  ``rot``
+        as for :meth:`_unleak`."""
         cdef int H = self.cfg.H
         cdef int N = WIN * H
         cdef double q[2][2]
@@ -413,8 +448,8 @@ cdef class _Engine:
             z[0] = sums[2 * t] / WIN
             z[1] = sums[2 * t + 1] / WIN
             _cdiv(z, g, q[t])                     # half the complex amplitude, up to phase
-            ref[t][0] = rot[2 * tones[t]]
-            ref[t][1] = -rot[2 * tones[t] + 1]
+            ref[t][0] = rot[2 * t]
+            ref[t][1] = -rot[2 * t + 1]
             total += 2.0 * N * (q[t][0] * q[t][0] + q[t][1] * q[t][1])
             # The tone against its own image.
             _cmul(q[t], q[t], z)
@@ -661,7 +696,7 @@ cdef class _Engine:
         ch.state = IDLE
         cdef float share = c.digit_fraction - (c.clip_allowance if ch.clipped_digit else 0.0)
         if (ch.valid >= MIN_VALID and 3 * ch.valid >= ch.windows and ch.off_freq == 0
-                and self._share(ch) >= share
+                and self._share_passes(ch, share)
                 and ch.amp_high[0] <= AMP_STEADY * ch.amp_low[0]
                 and ch.amp_high[1] <= AMP_STEADY * ch.amp_low[1]
                 and end - ch.start >= c.min_samples):
@@ -756,32 +791,74 @@ cdef class _Engine:
             ch.clipped_digit |= w.clipped
 
     cdef void _keep(self, Chan* ch, const Window* w, const float* rot) noexcept nogil:
-        """Remember a steady window for the digit's energy share, measured exactly:
-        leakage taken out of both tones' sums, and the tones' fitted energy."""
-        cdef float sums[4]
+        """Remember a steady window for the digit's energy share."""
+        cdef Kept* kept = &ch.kept[ch.n_kept]
         cdef int k
         for k in range(4):
-            sums[k] = w.sums[k]
-        self._unleak(sums, w.angles, w.row, w.col, rot)
-        ch.kept_tones[ch.n_kept] = <float>self._fitted_energy(sums, w.angles, w.row, w.col, rot)
-        ch.kept_energy[ch.n_kept] = w.energy
-        ch.kept_level[ch.n_kept] = (sums[0] * sums[0] + sums[1] * sums[1]
-                                    + sums[2] * sums[2] + sums[3] * sums[3])
+            kept.sums[k] = w.sums[k]
+        kept.angles[0] = w.angles[0]
+        kept.angles[1] = w.angles[1]
+        kept.rot[0] = rot[2 * w.row]
+        kept.rot[1] = rot[2 * w.row + 1]
+        kept.rot[2] = rot[2 * w.col]
+        kept.rot[3] = rot[2 * w.col + 1]
+        kept.energy = w.energy
         ch.n_kept += 1
 
-    cdef float _share(self, Chan* ch) noexcept nogil:
-        """The digit's two tones' share of the energy, pooled over the steady windows
-        at full level (within 0.5 dB of the strongest): a window holding part of a
-        dropout or a phase jump measures the tone lower, and is left out."""
-        cdef int k
-        cdef float top = 0.0, tones = 0.0, energy = 0.0
+    cdef bint _share_passes(self, Chan* ch, float threshold) noexcept nogil:
+        """Do the digit's two tones hold ``threshold`` of the energy, pooled over the
+        steady windows at full level (within 0.5 dB of the strongest)?  A window
+        holding part of a dropout or a phase jump measures the tone lower, and is
+        left out.
+
+        Each window is measured exactly (leakage taken out of both tones' sums,
+        and the tones' fitted energy), first in the fast form; the reference form
+        decides only when the fast figures come within SHARE_MARGIN of the full
+        level or of ``threshold``, so the verdict is always the reference's."""
+        cdef double level[KEEP]
+        cdef double tones[KEEP]
+        cdef double top = 0.0, pooled = 0.0, energy = 0.0, share
+        cdef float u[2]
+        cdef int k, r = ch.digit >> 2, col = 4 + (ch.digit & 3)
+        if self.share_mode == SHARE_REFERENCE:
+            return self._share_reference(ch) >= threshold
         for k in range(ch.n_kept):
-            top = max(top, ch.kept_level[k])
+            # The frequency error per sample exactly as the reference rounds it.
+            u[0] = ch.kept[k].angles[0] / self.cfg.H
+            u[1] = ch.kept[k].angles[1] / self.cfg.H
+            dtmf_fit(&self.cfg.fit, ch.kept[k].sums, u, r, col, ch.kept[k].rot, &level[k], &tones[k])
+            top = max(top, level[k])
         for k in range(ch.n_kept):
-            if ch.kept_level[k] >= FULL_LEVEL * top:
-                tones += ch.kept_tones[k]
-                energy += ch.kept_energy[k]
-        return tones / energy if energy > 0.0 else 0.0
+            if not fabs(level[k] - FULL_LEVEL * top) > SHARE_MARGIN * top and self.share_mode != SHARE_FAST:
+                return self._share_reference(ch) >= threshold
+            if level[k] >= FULL_LEVEL * top:
+                pooled += tones[k]
+                energy += ch.kept[k].energy
+        share = pooled / energy if energy > 0.0 else 0.0
+        if fabs(share - threshold) > SHARE_MARGIN or self.share_mode == SHARE_FAST:
+            return share >= threshold
+        return self._share_reference(ch) >= threshold
+
+    cdef float _share_reference(self, Chan* ch) noexcept nogil:
+        """The share as :meth:`_share_passes` pools it, in the reference form."""
+        cdef float sums[4]
+        cdef float tones[KEEP]
+        cdef float level[KEEP]
+        cdef int k, j, r = ch.digit >> 2, col = 4 + (ch.digit & 3)
+        cdef float top = 0.0, pooled = 0.0, energy = 0.0
+        for k in range(ch.n_kept):
+            for j in range(4):
+                sums[j] = ch.kept[k].sums[j]
+            self._unleak(sums, ch.kept[k].angles, r, col, ch.kept[k].rot)
+            tones[k] = <float>self._fitted_energy(sums, ch.kept[k].angles, r, col, ch.kept[k].rot)
+            level[k] = sums[0] * sums[0] + sums[1] * sums[1] + sums[2] * sums[2] + sums[3] * sums[3]
+        for k in range(ch.n_kept):
+            top = max(top, level[k])
+        for k in range(ch.n_kept):
+            if level[k] >= FULL_LEVEL * top:
+                pooled += tones[k]
+                energy += ch.kept[k].energy
+        return pooled / energy if energy > 0.0 else 0.0
 
     # ---- feeding ---------------------------------------------------------------------
 
@@ -927,6 +1004,11 @@ cdef class _Receiver:
     def reset(self):
         """Drop all state; the next sample is sample 0 of a new stream."""
         self._engine.reset()
+
+    def _set_share_check(self, str mode):
+        """For tests: decide the energy share "checked" (the default), by the
+        "reference" form alone, or by the "fast" form alone."""
+        self._engine.share_mode = _SHARE_MODES[mode]
 
 
 cdef class DtmfDetector(_Receiver):
