@@ -275,6 +275,9 @@ class FarEnd:
             raise ValueError("a simulator needs at least one span")
         self._ports = {p.channo: FarPort(self, p) for p in sorted(ports, key=lambda p: p.channo)}
         self.analog_span = max(self._spans) + 1 if self._ports else None
+        # The FXS card holds every channel from its first port to its last: one no port
+        # configures is there but unconfigured, as a card's channel left out of system.conf.
+        self._card_channos = range(min(self._ports), max(self._ports) + 1) if self._ports else range(0)
         self._channels = {c: s for s in self._spans.values() for c in s.spec.channos}
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
@@ -551,7 +554,12 @@ class FarEnd:
 
     def _analog_status(self) -> SpanStatus:
         channels = []
-        for pos, port in enumerate(self._ports.values(), start=1):
+        for pos, channo in enumerate(self._card_channos, start=1):
+            port = self._ports.get(channo)
+            if port is None:
+                channels.append(ChannelStatus(channo=channo, chanpos=pos, name=f"SIM/FXS/{pos}",
+                                              signalling="Unconfigured"))
+                continue
             state = port.phone.state
             if state == "on-hook":
                 state = "in use" if port.link is not None else "idle"
@@ -782,7 +790,7 @@ class FarEnd:
         if port is None:
             if channo in self._channels:
                 raise dahdi_error(errno.EINVAL, f"channel {channo} is a clear channel: no hook signalling")
-            raise dahdi_error(errno.ENODEV, f"channel {channo} does not exist")
+            raise self._cannot_open(channo)
         if port.link is None:
             raise dahdi_error(errno.EBADF, f"channel {channo} is not open")
         port.phone.hook(op)
@@ -847,14 +855,24 @@ class FarEnd:
             return port.link, {"ok": True, "law": port.spec.law, "span": self.analog_span}
         far = self._channels.get(channo)
         if far is None:
-            raise dahdi_error(errno.ENODEV, f"channel {channo} does not exist")
+            raise self._cannot_open(channo)
         if channo == far.spec.dchannel_channo:
-            raise dahdi_error(errno.EINVAL, f"channel {channo} is span {far.number}'s D-channel: open_dchannel({far.number})")
+            # The real backend's words, and DAHDI's EINVAL for audio calls on an HDLC channel.
+            raise dahdi_error(errno.EINVAL, f"DAHDI channel {channo} is {far.spec.signalling_of(channo)}, "
+                                            f"not a voice channel (open_dchannel({far.number}) opens it)")
         if far.media_link is not None or channo in far.channel_links:
             raise dahdi_error(errno.EBUSY, f"channel {channo} is already open")
         link = far.channel_links[channo] = _Link(sock, "channel", far.number, (channo,), self._watch)
         far.pending[channo] = collections.deque(maxlen=_INBOX_BLOCKS)
         return link, {"ok": True, "law": far.spec.law, "span": far.number}
+
+    def _cannot_open(self, channo: int) -> DahdiError:
+        """What DAHDI_SPECIFY answers for a channel no span or port configures, in the real
+        backend's words: ENXIO for one on the FXS card but not configured, EINVAL for none."""
+        if channo in self._card_channos:
+            return dahdi_error(errno.ENXIO, f"DAHDI channel {channo} is not configured "
+                                            f"(see the fxs channels of the box configuration)")
+        return dahdi_error(errno.EINVAL, f"DAHDI channel {channo} does not exist")
 
     def _watch(self, link: _Link, writable: bool) -> None:
         """Have the selector report (or stop reporting) room to write on ``link``."""
