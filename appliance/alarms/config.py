@@ -2,14 +2,19 @@
 flap suppression and the thresholds of the alarm sources.
 
 Defaults follow the issue and DAHDI: critical = red flashing + buzzer; major = red
-steady + a short beep every minute; minor and warning = amber; nothing active = green;
-a span alarm is raised after 2.5 s and cleared after 5 s of good signal.  Example::
+steady + a short beep every minute; minor and warning = amber; nothing active = green.
+
+Span alarms are debounced once, by DAHDI: the card's driver waits before it shows RED
+(wct4xxp: 2.5 s) and keeps the span RECOVERING after the line is good again
+(DAHDI_ALARMSETTLE_TIME, 5 s).  So a span alarm is raised the moment DAHDI reports it
+and cleared the moment DAHDI leaves RECOVERING; ``span:`` adds a further wait on top,
+for a site that wants one.  Example::
 
     alarms:
       tower: serial:///dev/serial/by-id/usb-tower-if00?baud=9600
       sound: alsa://default
       major: {lamp: red, flash: false, sound: beep}
-      span: {raise_s: 2.5, clear_s: 5}
+      span: {raise_s: 1}         # one second more than DAHDI's own debounce
       queue_waiting_max: 15
 """
 from __future__ import annotations
@@ -36,10 +41,11 @@ class Annunciation:
 @dataclass(frozen=True)
 class Debounce:
     """A condition must hold ``raise_s`` before its alarm is raised, and be gone ``clear_s``
-    before it clears (DAHDI: 2.5 s and 5 s for span alarms)."""
+    before it clears.  A field left out of the YAML mapping adds no wait (0), so
+    ``span: {raise_s: 1}`` does not bring a clear delay in with it."""
 
-    raise_s: float = field(default=2.5, metadata={"min": 0.0, "max": 600.0})
-    clear_s: float = field(default=5.0, metadata={"min": 0.0, "max": 3600.0})
+    raise_s: float = field(default=0.0, metadata={"min": 0.0, "max": 600.0})
+    clear_s: float = field(default=0.0, metadata={"min": 0.0, "max": 3600.0})
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,13 @@ class AlarmsConfig:
     beep_ms: int = field(default=300, metadata={"min": 50, "max": 5000})
     level_dbm0: float = field(default=-6.0, metadata={"min": -40.0, "max": 3.0})  # buzzer tone level
 
-    # Debounce per kind of source.
-    span: Debounce = field(default_factory=lambda: Debounce(2.5, 5.0))
-    dchannel: Debounce = field(default_factory=lambda: Debounce(2.5, 5.0))
+    # Debounce per kind of source, on top of any the source's own layer already did.
+    # span: none; DAHDI's alarm debounce and RECOVERING settle are the only ones (see above).
+    span: Debounce = field(default_factory=lambda: Debounce(0.0, 0.0))
+    # dchannel: none to raise; LAPD's T200/N200 have run (or layer 1 went) before a link
+    # that was up is reported down.  Clearing waits 5 s, as DAHDI's RECOVERING does for a
+    # span, so a link that comes up and fails again stays one alarm.
+    dchannel: Debounce = field(default_factory=lambda: Debounce(0.0, 5.0))
     device: Debounce = field(default_factory=lambda: Debounce(1.0, 1.0))
     queue: Debounce = field(default_factory=lambda: Debounce(0.0, 30.0))
     disk: Debounce = field(default_factory=lambda: Debounce(0.0, 60.0))

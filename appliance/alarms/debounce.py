@@ -1,8 +1,9 @@
 """Debounce and flap suppression for one alarm condition, on the injected clock.
 
-Like DAHDI's span alarms: a condition must hold ``raise_s`` before the alarm is
-raised and be gone ``clear_s`` before it clears; a condition that comes back while
-the clear is pending just keeps the alarm up (and adds one to its count).
+The same scheme as DAHDI's own span alarm timers (which is why span alarms need no
+second one here, see ``config.py``): a condition must hold ``raise_s`` before the
+alarm is raised and be gone ``clear_s`` before it clears; a condition that comes back
+while the clear is pending just keeps the alarm up (and adds one to its count).
 
 Flapping: every onset of the raw condition is remembered for ``flap_window_s``.  With
 ``flap_threshold`` onsets in the window the condition is *flapping*: the alarm is

@@ -24,6 +24,11 @@ disk nearly full       ``disk:PATH``   storageCapacityProblem    minor/maj  disk
 
 The LOS/LFA/LMFA bits are DAHDI_ALARM_LOS (1<<8), _LFA (1<<9) and _LMFA (1<<10) of
 ``<dahdi/user.h>``; drivers that only say RED give lossOfSignal.
+
+Span alarms follow DAHDI, which has debounced them already: a line alarm is present
+from the moment DAHDI shows it, and stays present while the span is RECOVERING (the
+driver's settle after the line came back, which chan_dahdi also counts as an alarm);
+only then does it clear.  RECOVERING alone (a span coming up) raises nothing.
 """
 from __future__ import annotations
 
@@ -43,7 +48,8 @@ DAHDI_ALARM_LOS = 1 << 8
 DAHDI_ALARM_LFA = 1 << 9
 DAHDI_ALARM_LMFA = 1 << 10
 
-_SPAN_CAUSES = ("lossOfSignal", "lossOfFrame", "lossOfMultiFrame", "aIS", "remoteAlarmInterface", "excessiveBER")
+_LINE_CAUSES = ("lossOfSignal", "lossOfFrame", "lossOfMultiFrame", "aIS", "remoteAlarmInterface")
+_SPAN_CAUSES = _LINE_CAUSES + ("excessiveBER",)
 
 
 class SpanAlarms:
@@ -71,9 +77,12 @@ class SpanAlarms:
         if rate is not None and rate > self.config.ber_errors_per_s:
             present["excessiveBER"] = ("minor", f"{rate:.1f} line errors/s")
         obj = f"span{status.number}"
+        recovering = bool(bits & SpanAlarm.RECOVER)
         for cause in _SPAN_CAUSES:
             if cause == "excessiveBER" and rate is None:
                 continue  # first sample: no rate yet, so say nothing either way
+            if recovering and cause in _LINE_CAUSES and cause not in present:
+                continue  # DAHDI has not called the line good yet: what is up stays up
             severity, text = present.get(cause, ("major", ""))
             self.manager.report(obj, cause, cause in present, severity=severity,  # type: ignore[arg-type]
                                 text=text, event_type="communicationsAlarm", debounce=self.config.span)
@@ -91,21 +100,41 @@ class SpanAlarms:
         return delta / (now - previous[0])
 
 
+# LAPD gives up on a link that never answers SABME after (N200 + 1) x T200 = 4 s (Q.921
+# defaults), and the service looks at the link once a second.
+LINK_START_GRACE_S = 5.0
+
+
 class DChannelAlarms:
-    """The D-channel (Q.921 link) of a span going down and up."""
+    """The D-channel (Q.921 link) of a span going down and up.
+
+    A link that was up and is reported down has been through LAPD's own timers (T200 x
+    N200) or lost layer 1 (which DAHDI debounced), so it counts at once.  A link that has
+    not been up yet may just be in its first SABME/UA exchange: it counts as down only
+    after ``LINK_START_GRACE_S`` of being reported down, so a box starting up shows no
+    D-channel alarm.
+    """
 
     def __init__(self, manager: AlarmManager, config: AlarmsConfig) -> None:
         self.manager = manager
         self.config = config
+        self._been_up: set[int] = set()
+        self._first_down: dict[int, float] = {}    # span -> first "down", until it has been up
 
     def _report(self, span: int, down: bool, text: str) -> None:
         self.manager.report(f"dchan{span}", "communicationsSubsystemFailure", down, severity="major",
                             event_type="communicationsAlarm", text=text, debounce=self.config.dchannel)
 
     def down(self, span: int, reason: str = "D-channel down") -> None:
+        if span not in self._been_up:
+            now = self.manager.clock.now()
+            if now - self._first_down.setdefault(span, now) < LINK_START_GRACE_S:
+                return   # still establishing for the first time; the next poll asks again
         self._report(span, True, reason)
 
     def up(self, span: int) -> None:
+        self._been_up.add(span)
+        self._first_down.pop(span, None)
         self._report(span, False, "")
 
 

@@ -16,7 +16,16 @@ def test_defaults_match_the_issue_and_dahdi():
     assert config.major == Annunciation("red", False, "beep")
     assert config.minor == config.warning == Annunciation("amber", False, "none")
     assert config.idle_lamp == "green" and config.beep_interval_s == 60
-    assert config.span == Debounce(2.5, 5.0)
+    # DAHDI debounces span alarms itself (RED after 2.5 s, RECOVERING for 5 s): no second wait.
+    assert config.span == Debounce(0.0, 0.0)
+    # LAPD's T200/N200 have run before a link is reported down; clearing settles 5 s.
+    assert config.dchannel == Debounce(0.0, 5.0)
+
+
+def test_a_debounce_field_left_out_adds_no_wait():
+    config, issues = load("span: {raise_s: 1}\ndchannel: {clear_s: 2}\n")
+    assert issues == []
+    assert config.span == Debounce(1.0, 0.0) and config.dchannel == Debounce(0.0, 2.0)
 
 
 def test_a_yaml_mapping_overrides_what_it_names():

@@ -46,10 +46,8 @@ def test_span_failure_to_tower_syslog_and_back(clock, alarm_store):
         spans = SpanAlarms(manager, clock, config)
         assert emulator.recorder.wait_for(lambda s: s == TowerState(green="on"))
 
-        # The exchange side goes dark; the service polls span status every second.
-        for _ in range(3):
-            spans.update(span1(SpanAlarm.RED))
-            clock.advance(1)
+        # The exchange side goes dark; DAHDI shows RED once its debounce has passed.
+        spans.update(span1(SpanAlarm.RED))
         assert emulator.recorder.wait_for(lambda s: s == TowerState(red="flash", buzzer=True))
         assert b"lossOfSignal" in collector.recv(2048)
         (alarm,) = manager.active()
@@ -73,10 +71,12 @@ def test_span_failure_to_tower_syslog_and_back(clock, alarm_store):
         # The new tower shows the acknowledged LOS: steady red, silent.
         assert emulator.recorder.wait_for(lambda s: s == TowerState(red="on"))
 
-        # The span recovers: cleared after the 5 s settle, green again.
-        for _ in range(6):
-            spans.update(span1())
+        # The span recovers: RECOVERING for DAHDI's 5 s settle (polled each second), then green.
+        for _ in range(5):
+            spans.update(span1(SpanAlarm.RECOVER))
             clock.advance(1)
+        assert {a.object for a in manager.active()} == {"span1"}
+        spans.update(span1())
         assert manager.active() == []
         assert emulator.recorder.wait_for(lambda s: s == TowerState(green="on"))
         kinds = [e.kind for e in api_events if e.alarm.object == "span1"]

@@ -9,7 +9,7 @@ from appliance.store import Store
 from appliance.store.alarms import AlarmStore
 from drivers.clock import ManualClock
 
-SPAN = Debounce(2.5, 5.0)
+SPAN = Debounce(2.5, 5.0)    # a site that asks for DAHDI-like timers on top of the source's own
 
 
 def red(manager, present):

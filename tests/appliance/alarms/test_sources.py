@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.alarms import DChannelAlarms, DeviceAlarms, DiskAlarms, QueueAlarms, SpanAlarms
+from appliance.alarms import (
+    AlarmManager, AlarmsConfig, DChannelAlarms, Debounce, DeviceAlarms, DiskAlarms, QueueAlarms, SpanAlarms,
+)
+from appliance.alarms.sources import LINK_START_GRACE_S
 from drivers.dahdi.interface import Alarm as SpanAlarm
 from drivers.dahdi.interface import SpanCounters, SpanStatus
 
@@ -28,20 +31,67 @@ def shown(manager):
 ])
 def test_span_flags_map_to_x733_causes(manager, clock, config, bits, cause, severity):
     spans = SpanAlarms(manager, clock, config)
-    spans.update(span(bits))
-    clock.advance(2.5)
-    spans.update(span(bits))
+    spans.update(span(bits))                # DAHDI shows it: already debounced by the driver
+    assert shown(manager) == [("span2", cause, severity)]
+    spans.update(span(SpanAlarm.RECOVER))
+    clock.advance(5)
+    spans.update(span(SpanAlarm.RECOVER))
     assert shown(manager) == [("span2", cause, severity)]
     spans.update(span(0))
-    clock.advance(5)
     assert shown(manager) == []
 
 
 def test_red_and_yellow_together_are_two_alarms(manager, clock, config):
     spans = SpanAlarms(manager, clock, config)
     spans.update(span(SpanAlarm.RED | SpanAlarm.YELLOW))
-    clock.advance(3)
     assert shown(manager) == [("span2", "lossOfSignal", "critical"), ("span2", "remoteAlarmInterface", "major")]
+
+
+def test_a_span_coming_up_through_recovering_raises_nothing(manager, clock, config, recorder):
+    spans = SpanAlarms(manager, clock, config)
+    spans.update(span(SpanAlarm.RECOVER))
+    clock.advance(5)
+    spans.update(span(0))
+    assert recorder.events == [] and shown(manager) == []
+
+
+def test_recovering_holds_an_alarm_restored_after_a_restart(manager, clock, config, recorder):
+    manager.report("span2", "lossOfSignal", True, severity="critical")
+    restarted = AlarmManager(config, clock, manager.store, [recorder])
+    restarted.restore()
+    spans = SpanAlarms(restarted, clock, config)
+    spans.update(span(SpanAlarm.RECOVER))
+    assert shown(restarted) == [("span2", "lossOfSignal", "critical")]
+    spans.update(span(0))
+    assert shown(restarted) == []
+    restarted.close()
+
+
+def test_a_fault_during_recovering_is_raised_and_the_old_one_still_held(manager, clock, config):
+    spans = SpanAlarms(manager, clock, config)
+    spans.update(span(SpanAlarm.RED))
+    spans.update(span(SpanAlarm.RECOVER))
+    spans.update(span(SpanAlarm.BLUE | SpanAlarm.RECOVER))
+    assert shown(manager) == [("span2", "aIS", "major"), ("span2", "lossOfSignal", "critical")]
+    spans.update(span(SpanAlarm.RECOVER))
+    assert len(shown(manager)) == 2
+    spans.update(span(0))
+    assert shown(manager) == []
+
+
+def test_a_configured_span_debounce_adds_to_dahdis(manager, clock):
+    config = AlarmsConfig(syslog="", span=Debounce(1.0, 2.0))
+    spans = SpanAlarms(manager, clock, config)
+    spans.update(span(SpanAlarm.RED))
+    clock.advance(0.999)
+    assert shown(manager) == []
+    clock.advance(0.001)
+    assert shown(manager) == [("span2", "lossOfSignal", "critical")]
+    spans.update(span(0))
+    clock.advance(1.999)
+    assert len(shown(manager)) == 1
+    clock.advance(0.001)
+    assert shown(manager) == []
 
 
 def test_line_errors_over_the_threshold_raise_excessive_ber(manager, clock, config):
@@ -70,12 +120,34 @@ def test_counter_reset_is_not_a_burst_of_errors(manager, clock, config):
 
 def test_dchannel_down_and_up(manager, clock, config):
     dchan = DChannelAlarms(manager, config)
-    dchan.down(1, "T200 expired N200 times")
-    clock.advance(2.5)
+    dchan.up(1)
+    dchan.down(1, "T200 expired N200 times")   # LAPD's own timers have run: at once
     assert shown(manager) == [("dchan1", "communicationsSubsystemFailure", "major")]
     dchan.up(1)
-    clock.advance(5)
+    clock.advance(4.999)
+    assert len(shown(manager)) == 1
+    clock.advance(0.001)
     assert shown(manager) == []
+
+
+def test_a_dchannel_still_coming_up_is_not_an_alarm_until_lapd_could_have_given_up(manager, clock, config):
+    dchan = DChannelAlarms(manager, config)
+    for _ in range(int(LINK_START_GRACE_S)):     # the service asks once a second
+        dchan.down(1)
+        clock.advance(1)
+    assert shown(manager) == []
+    dchan.down(1)
+    assert shown(manager) == [("dchan1", "communicationsSubsystemFailure", "major")]
+
+
+def test_a_dchannel_that_comes_up_at_start_raises_nothing(manager, clock, config, recorder):
+    dchan = DChannelAlarms(manager, config)
+    dchan.down(1)
+    clock.advance(1)
+    dchan.up(1)
+    clock.advance(10)
+    dchan.up(1)
+    assert recorder.events == []
 
 
 def test_market_open_surge(manager, clock, config):
