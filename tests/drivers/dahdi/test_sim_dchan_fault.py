@@ -6,48 +6,16 @@ Q.921 link, raises its D-channel alarm and gets both back when the fault is clea
 """
 from __future__ import annotations
 
-import signal
-import subprocess
-
 import pytest
 
 from drivers.dahdi import EventType
 from drivers.dahdi.interface import Alarm, ChannelEvent
-from drivers.dahdi.sim.line import Fault, FaultKind, parse_fault
-from tests.drivers.dahdi.test_sim_backend import (  # noqa: F401  (fixtures)
-    TIMING, backend, drain_events, farend, read_one, ready, sim_dir,
-)
+from drivers.dahdi.sim.line import FaultKind, parse_fault
+from tests.appliance.service.conftest import box_factory  # noqa: F401  (fixture: qbox run --lockstep)
+from tests.drivers.dahdi.test_sim_backend import backend, farend, read_one, ready, sim_dir  # noqa: F401  (fixtures)
 from tests.drivers.dahdi.test_sim_line import make_line
 
 SABME, UA = b"\x00\x01\x7f", b"\x00\x01\x73"
-
-
-# -- parsing -----------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    ("dchan", Fault(FaultKind.DCHAN, 1.0, "down")),
-    ("DCHAN:down", Fault(FaultKind.DCHAN, 1.0, "down")),
-    ("dchan:corrupt", Fault(FaultKind.DCHAN, 1.0, "corrupt")),
-    ("dchan:corrupt:0.25", Fault(FaultKind.DCHAN, 0.25, "corrupt")),
-    ("dchan:abort:0.5", Fault(FaultKind.DCHAN, 0.5, "abort")),
-])
-def test_parse_dchan_faults_and_print_them_back(text, expected):
-    fault = parse_fault(text)
-    assert fault == expected
-    assert parse_fault(str(fault)) == fault
-
-
-@pytest.mark.parametrize("text, message", [
-    ("dchan:cut", "unknown D-channel fault 'cut'"),
-    ("dchan:down:0.5", "fault 'dchan:down' takes no fraction"),
-    ("dchan:corrupt:0", "dchan:corrupt fraction 0 is not in (0, 1]"),
-    ("dchan:abort:1.5", "dchan:abort fraction 1.5 is not in (0, 1]"),
-    ("dchan:corrupt:some", "dchan:corrupt fraction 'some' is not a number"),
-])
-def test_parse_dchan_rejects(text, message):
-    with pytest.raises(ValueError) as info:
-        parse_fault(text)
-    assert message in str(info.value)
 
 
 # -- the line model ------------------------------------------------------------------------
@@ -125,24 +93,12 @@ def test_damaged_frames_reach_the_near_end_as_dahdi_events_and_are_counted(faren
 
 # -- end to end: the box's Q.921 and its D-channel alarm -------------------------------------
 
-@pytest.fixture
-def box(tmp_path):
-    from tests.appliance.service.conftest import start_box   # the service harness: qbox run --lockstep
-    running = start_box(tmp_path)
-    yield running
-    running.process.send_signal(signal.SIGTERM)
-    try:
-        running.process.wait(10)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
-    running.farend.stop()
-
-
 def dchannel_alarm(box) -> dict | None:
     return next((a for a in box.request("alarms")["alarms"] if a["object"] == "dchan1"), None)
 
 
-def test_the_box_loses_its_data_link_and_raises_the_dchannel_alarm_until_cleared(box):
+def test_the_box_loses_its_data_link_and_raises_the_dchannel_alarm_until_cleared(box_factory):
+    box = box_factory()
     exchange = box.exchange
     exchange.run_until(lambda: box.request("spans")[0]["alarms"] == ["OK"], seconds=6.0)   # past the bring-up
     assert box.request("spans")[0]["dchannel"] == "up" and dchannel_alarm(box) is None

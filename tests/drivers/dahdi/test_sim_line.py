@@ -33,9 +33,15 @@ def make_line(spec: SpanSpec = E1, *, started: bool = True):
     ("ber:1e-3", Fault(FaultKind.BER, 1e-3)),
     ("slip:2", Fault(FaultKind.SLIP, 2.0)),
     ("clear", Fault(FaultKind.CLEAR)),
+    ("dchan", Fault(FaultKind.DCHAN, 1.0, "down")),
+    ("DCHAN:down", Fault(FaultKind.DCHAN, 1.0, "down")),
+    ("dchan:corrupt", Fault(FaultKind.DCHAN, 1.0, "corrupt")),
+    ("dchan:corrupt:0.25", Fault(FaultKind.DCHAN, 0.25, "corrupt")),
+    ("dchan:abort:0.5", Fault(FaultKind.DCHAN, 0.5, "abort")),
 ])
 def test_parse_fault(text, expected):
     assert parse_fault(text) == expected
+    assert parse_fault(str(expected)) == expected          # what qbox sim status prints reads back
 
 
 @pytest.mark.parametrize("text, message", [
@@ -45,6 +51,11 @@ def test_parse_fault(text, expected):
     ("ber:0", "bit error rate 0 is not in (0, 0.5]"),
     ("ber:0.9", "bit error rate 0.9 is not in (0, 0.5]"),
     ("slip:-1", "slip rate -1 is not in (0, 1000]"),
+    ("dchan:cut", "unknown D-channel fault 'cut'"),
+    ("dchan:down:0.5", "fault 'dchan:down' takes no fraction"),
+    ("dchan:corrupt:0", "dchan:corrupt fraction 0 is not in (0, 1]"),
+    ("dchan:abort:1.5", "dchan:abort fraction 1.5 is not in (0, 1]"),
+    ("dchan:corrupt:some", "dchan:corrupt fraction 'some' is not a number"),
 ])
 def test_parse_fault_rejects(text, message):
     with pytest.raises(ValueError) as info:
