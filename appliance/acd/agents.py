@@ -97,6 +97,8 @@ class AgentRecord:
     last_call_end_wall: Optional[float] = None
     # queue -> (penalty, paused, pause reason, calls answered there)
     members: dict[str, tuple[int, bool, str, int]] = field(default_factory=dict)
+    # queues its configuration lists that it was taken out of at run time
+    removed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -461,8 +461,10 @@ class AcdEngine:
             raise BadInput(f"agent {agent_id!r} is already a member of queue {queue!r}")
         order = list(self.agents).index(agent.id)
         self._attach_member(agent, q.name, penalty, order)
+        now, wall = self.clock.now(), self.clock.wall()
+        self._emit(ev.MembershipChanged(now, wall, queue, agent.id, True))
         if agent.logged_in:
-            self._emit(ev.MemberAdded(self.clock.now(), self.clock.wall(), queue, agent.id, penalty, False))
+            self._emit(ev.MemberAdded(now, wall, queue, agent.id, penalty, False))
         self._sync(agent, "member added")
         self._agent_freed(agent)
         self._flush()
@@ -475,11 +477,11 @@ class AcdEngine:
         if agent.call is not None and agent.call.queue.name == queue or (
                 agent.offer is not None and agent.offer.queue.name == queue):
             raise BadInput(f"agent {agent_id!r} is busy with a call from queue {queue!r}")
-        member = agent.members.pop(queue)
-        self._core.remove_member(member.idx)
-        del self.queues[queue].members[agent.id]
+        self._detach_member(agent, queue)
+        now, wall = self.clock.now(), self.clock.wall()
+        self._emit(ev.MembershipChanged(now, wall, queue, agent.id, False))
         if agent.logged_in:
-            self._emit(ev.MemberRemoved(self.clock.now(), self.clock.wall(), queue, agent.id))
+            self._emit(ev.MemberRemoved(now, wall, queue, agent.id))
         self._sync(agent, "member removed")
         self._check_leave_empty(agent, [queue])
         self._flush()
@@ -506,10 +508,17 @@ class AcdEngine:
         q.members[agent.id] = agent
         return member
 
+    def _detach_member(self, agent: AgentRuntime, queue: str) -> None:
+        member = agent.members.pop(queue)
+        self._core.remove_member(member.idx)
+        del self.queues[queue].members[agent.id]
+
     # ---- restore ------------------------------------------------------------------------
 
     def restore(self, records: Iterable[AgentRecord]) -> None:
-        """Bring back agents' login, pause, penalties and counters after a restart.
+        """Bring back agents' login, pause, penalties and counters after a restart, and
+        their memberships: added at run time, or taken out of configured queues
+        (``record.removed``; queues added to the configuration meanwhile are kept).
 
         Call before :meth:`start` and before any caller joins.  Unknown agents and
         queues in ``records`` (configuration changed meanwhile) are skipped with a log.
@@ -530,6 +539,9 @@ class AcdEngine:
                     agent, queue, penalty, list(self.agents).index(agent.id))
                 member.penalty, member.paused, member.pause_reason, member.calls = penalty, paused, reason, calls
                 self._core.set_member(member.idx, penalty, paused, calls)
+            for queue in record.removed:
+                if queue in agent.members and queue not in record.members:
+                    self._detach_member(agent, queue)
             agent.logged_in = record.logged_in
             agent.pause_reason = record.pause_reason
             agent.calls, agent.talk_time = record.calls, record.talk_time
@@ -547,8 +559,9 @@ class AcdEngine:
         if agent.last_call_end is not None:
             last_end = self.clock.wall() - (self.clock.now() - agent.last_call_end)
         members = {q: (m.penalty, m.paused, m.pause_reason, m.calls) for q, m in agent.members.items()}
+        removed = frozenset(m.queue for m in agent.config.queues if m.queue not in agent.members)
         return AgentRecord(agent.id, agent.logged_in and not agent.logout_pending, agent.pause_reason,
-                           agent.calls, agent.talk_time, last_end, members)
+                           agent.calls, agent.talk_time, last_end, members, removed)
 
     # ---- queries ------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Optional
 __all__ = [
     "AcdEvent", "CallerEvent", "RingEvent", "MemberEvent", "EngineStarted", "CallerJoined", "JoinRefused", "Offer", "RingNoAnswer",
     "RingCanceled", "Connected", "CallCompleted", "CallerLeft", "CallerLost", "Announcement",
-    "CallerPenaltyChanged", "CallerPriorityChanged", "MemberAdded", "MemberRemoved",
+    "CallerPenaltyChanged", "CallerPriorityChanged", "MemberAdded", "MemberRemoved", "MembershipChanged",
     "MemberPenaltyChanged", "AgentPaused", "AgentStateChanged", "EVENT_TYPES", "event_data",
 ]
 
@@ -215,6 +215,16 @@ class MemberRemoved(MemberEvent):
 
 
 @dataclass(slots=True)
+class MembershipChanged(MemberEvent):
+    """``agent`` was made a member of ``queue`` (``member`` True) or taken out of it at
+    run time, logged in or not (MemberAdded/MemberRemoved only tell of logged-in
+    agents); the store keeps it across restarts.  Not a queue_log line."""
+
+    kind: ClassVar[str] = "membership_changed"
+    member: bool
+
+
+@dataclass(slots=True)
 class MemberPenaltyChanged(MemberEvent):
     kind: ClassVar[str] = "member_penalty_changed"
     penalty: int
@@ -248,7 +258,7 @@ EVENT_TYPES: dict[str, type[AcdEvent]] = {
     cls.kind: cls for cls in (
         EngineStarted, CallerJoined, JoinRefused, Offer, RingNoAnswer, RingCanceled, Connected,
         CallCompleted, CallerLeft, CallerLost, Announcement, CallerPenaltyChanged, CallerPriorityChanged,
-        MemberAdded, MemberRemoved, MemberPenaltyChanged, AgentPaused, AgentStateChanged,
+        MemberAdded, MemberRemoved, MembershipChanged, MemberPenaltyChanged, AgentPaused, AgentStateChanged,
     )
 }
 

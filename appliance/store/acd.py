@@ -56,13 +56,16 @@ MIGRATIONS = [
         PRIMARY KEY (queue, start)
     );
     """,
+    # a configured membership taken out at run time stays out after a restart
+    "ALTER TABLE acd_members ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;",
 ]
 
 _COUNTS = ("offered", "answered", "abandoned", "timed_out", "exited_empty", "exited_key", "completed",
            "lost", "lost_in_call", "wait_answered", "wait_abandoned", "talk", "wrapup", "longest_wait")
 
 
-_MemberRows = dict[str, tuple[int, bool, str, int]]    # queue -> (penalty, paused, reason, calls)
+_MemberRows = dict[str, tuple[int, bool, str, int, bool]]    # queue -> (penalty, paused, reason, calls, removed)
+_REMOVED = (0, False, "", 0, True)       # the row of a configured membership taken out at run time
 
 
 class AcdStore:
@@ -112,31 +115,35 @@ class AcdStore:
         if written is None:      # rows this object has not seen: replace them all
             db.execute("DELETE FROM acd_members WHERE agent = ?", (record.id,))
             written = {}
-        changed = [(record.id, queue, penalty, int(paused), reason, calls)
-                   for queue, (penalty, paused, reason, calls) in record.members.items()
-                   if written.get(queue) != (penalty, paused, reason, calls)]
+        rows: _MemberRows = {queue: (*member, False) for queue, member in record.members.items()}
+        rows.update((queue, _REMOVED) for queue in record.removed)
+        changed = [(record.id, queue, *row) for queue, row in rows.items() if written.get(queue) != row]
         if changed:
             db.executemany(
-                "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(agent, queue) DO UPDATE SET penalty = excluded.penalty,"
-                " paused = excluded.paused, pause_reason = excluded.pause_reason, calls = excluded.calls",
+                "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls, removed)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(agent, queue) DO UPDATE SET penalty = excluded.penalty,"
+                " paused = excluded.paused, pause_reason = excluded.pause_reason, calls = excluded.calls,"
+                " removed = excluded.removed",
                 changed,
             )
-        gone = [(record.id, queue) for queue in written if queue not in record.members]
+        gone = [(record.id, queue) for queue in written if queue not in rows]
         if gone:
             db.executemany("DELETE FROM acd_members WHERE agent = ? AND queue = ?", gone)
-        return dict(record.members)
+        return rows
 
     def load_agents(self) -> tuple[list[AgentRecord], dict[str, AgentTimes]]:
-        members: dict[str, dict[str, tuple[int, bool, str, int]]] = {}
+        written: dict[str, _MemberRows] = {}
         for row in self.store.db.execute("SELECT * FROM acd_members ORDER BY agent, queue"):
-            members.setdefault(row["agent"], {})[row["queue"]] = (
-                row["penalty"], bool(row["paused"]), row["pause_reason"], row["calls"])
-        self._members = {agent: dict(rows) for agent, rows in members.items()}
+            written.setdefault(row["agent"], {})[row["queue"]] = (
+                row["penalty"], bool(row["paused"]), row["pause_reason"], row["calls"], bool(row["removed"]))
+        self._members = written
         records, times = [], {}
         for row in self.store.db.execute("SELECT * FROM acd_agents ORDER BY agent"):
+            rows = written.get(row["agent"], {})
+            members = {queue: member[:4] for queue, member in rows.items() if not member[4]}
+            removed = frozenset(queue for queue, member in rows.items() if member[4])
             records.append(AgentRecord(row["agent"], bool(row["logged_in"]), row["pause_reason"], row["calls"],
-                                       row["talk_time"], row["last_call_end"], members.get(row["agent"], {})))
+                                       row["talk_time"], row["last_call_end"], members, removed))
             times[row["agent"]] = AgentTimes(seconds=json.loads(row["state_seconds"]), calls=row["calls"])
         return records, times
 

@@ -44,7 +44,14 @@ def callers_in_flight(engine: AcdEngine) -> None:
     engine.hangup("c-done")                 # ended: not lost
 
 
-SCENARIOS = {"callers_in_flight": callers_in_flight}
+def memberships_removed(engine: AcdEngine) -> None:
+    """a (logged in) leaves r; c (logged out, so no REMOVEMEMBER) leaves q."""
+    engine.agent_login("a")
+    engine.remove_member("a", "r")
+    engine.remove_member("c", "q")
+
+
+SCENARIOS = {"callers_in_flight": callers_in_flight, "memberships_removed": memberships_removed}
 
 
 def main(db_path: str, scenario: str) -> None:

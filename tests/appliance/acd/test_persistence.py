@@ -138,7 +138,12 @@ def test_the_store_keeps_memberships_added_changed_and_removed(tmp_path):
     engine.agent_pause("a", "lunch")          # so the call goes to b
     engine.join("q", "c1")
     engine.answer("c1", "b")
-    rows = Store(db).db.execute("SELECT agent, queue, penalty, calls FROM acd_members ORDER BY agent, queue")
-    assert [tuple(row) for row in rows] == [("a", "q", 0, 0), ("b", "q", 1, 1), ("b", "r", 4, 0)]
+    rows = Store(db).db.execute("SELECT agent, queue, penalty, calls, removed FROM acd_members ORDER BY agent, queue")
+    assert [tuple(row) for row in rows] == [("a", "q", 0, 0, 0), ("a", "r", 0, 0, 1),   # a/r: configured, taken out
+                                            ("b", "q", 1, 1, 0), ("b", "r", 4, 0, 0)]
     engine2, _ = start(db, ManualClock(start=100.0))
     assert engine2.agent_status("b").queues == engine.agent_status("b").queues
+    assert engine2.agent_status("a").queues == engine.agent_status("a").queues
+    engine2.add_member("a", "r", penalty=1)          # back in: the tombstone is a member row again
+    engine3, _ = start(db, ManualClock(start=200.0))
+    assert engine3.agent_status("a").queues["r"]["penalty"] == 1

@@ -133,3 +133,14 @@ def test_times_are_whole_epoch_seconds_apart_and_ringtime_is_cut_down(build, clo
         f"{T + 3}|u2|q|a|RINGCANCELED|200",
         f"{T + 3}|u2|q|NONE|ABANDON|1|1|1",
     ]
+
+
+def test_membership_changes_log_only_for_logged_in_agents(build, tmp_path):
+    agents = [AgentConfig(i, queues=(Membership("q"),)) for i in ("in", "out")]
+    engine, rec = build([QueueConfig("q"), QueueConfig("r")], agents, login=False)
+    engine.agent_login("in")
+    attach_queue_log(engine, tmp_path / "queue_log")
+    for agent in ("in", "out"):
+        engine.add_member(agent, "r", 3)
+        engine.remove_member(agent, "q")
+    assert log_lines(tmp_path / "queue_log") == [f"{T}|MANAGER|r|in|ADDMEMBER|", f"{T}|MANAGER|q|in|REMOVEMEMBER|"]

@@ -75,3 +75,19 @@ def test_interval_rows_from_before_the_lost_figures_load_with_zero(tmp_path):
         db.execute("INSERT INTO acd_intervals (queue, start, figures) VALUES ('q', ?, ?)", (EPOCH, figures))
     stats = acd.load_intervals({"q": (20.0,)})["q"][EPOCH]
     assert (stats.offered, stats.abandoned, stats.lost, stats.lost_in_call) == (2, 1, 0, 0)
+
+
+def test_memberships_removed_at_run_time_stay_removed_after_a_kill(tmp_path):
+    db = tmp_path / "qbox.db"
+    run_and_kill(db, "memberships_removed")
+    engine, _ = build(str(db), 1000.0)
+    assert set(engine.agent_status("a").queues) == {"q"}          # was logged in: REMOVEMEMBER
+    assert set(engine.agent_status("c").queues) == set()          # was logged out: no queue event at all
+    assert set(engine.agent_status("b").queues) == {"q", "r"}
+    # the routing core agrees: a caller in r is not offered to a, though a is free
+    assert engine.agent_status("a").state == "available"
+    engine.join("r", "c1")
+    assert engine.caller_status("c1").agents == ()
+    engine.agent_login("c")
+    engine.join("q", "c2")
+    assert engine.caller_status("c2").agents == ("a",)
