@@ -1,0 +1,49 @@
+"""``qbox bench bhca``: the resized box is a valid configuration, and a short run's
+figures are consistent (the figures themselves are the benchmark's, never asserted)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+from appliance.benchmarks.bhca import AGENTS_PER_SPAN, DEFAULT_CONFIG, busy_hour
+from appliance.config import load_config
+
+
+def test_the_resized_box_is_a_valid_configuration_with_every_agent_span_staffed(tmp_path):
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    busy_hour(config, trunks=5, agent_spans=3)
+    path = tmp_path / "box.yaml"
+    path.write_text(yaml.safe_dump(config))
+    box = load_config(path)               # raises on any error, cross-section ones included
+    assert [s.number for s in box.trunk_spans] == [1, 2, 3, 4, 5]
+    assert [s.number for s in box.agent_spans] == [6, 7, 8]
+    assert len(box.agents) == 3 * AGENTS_PER_SPAN
+    assert {a.interface.split("/")[0] for a in box.agents} == {"span6", "span7", "span8"}
+    assert all(q.wrapuptime == 0 and q.maxlen == 0 for q in box.queues)
+
+
+def test_the_branch_as_it_is_keeps_its_spans(tmp_path):
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    spans = [(s["number"], s.get("role", "trunk")) for s in config["spans"]]
+    busy_hour(config)
+    assert [(s["number"], s.get("role", "trunk")) for s in config["spans"]] == spans
+    assert "fxs" in config
+
+
+def test_a_short_run_completes_every_call_and_its_figures_add_up():
+    out = subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "bench", "bhca", "--calls", "40", "--trunks", "1",
+         "--agent-spans", "1", "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["calls"] == result["offered"] > 0
+    assert result["digits_pressed"] == result["digits_detected"] == result["offered"]
+    assert (result["trunks"], result["agent_spans"]) == (1, 1)
+    expected = 3600 / (result["service_cpu_s"] / result["calls"]) * result["cores"]
+    assert abs(result["bhca"] - expected) <= expected * 0.01        # the JSON's CPU is rounded
+    shares = [kind["cpu_s"] for kind in result["profile"].values()]
+    assert {"signalling", "media_tick", "store", "timers"} <= set(result["profile"])
+    assert sum(shares) <= result["service_cpu_s"] * 1.01 + 0.01
