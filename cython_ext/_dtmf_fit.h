@@ -17,6 +17,11 @@
 #include <complex.h>
 #include <math.h>
 
+/* Plain complex products and quotients: no inf/NaN recovery (the operands are
+ * finite), so they inline and schedule instead of calling libgcc. */
+#pragma GCC push_options
+#pragma GCC optimize("cx-limited-range")
+
 #define DTMF_FIT_TONES 8
 
 /* The multipliers s (in comments: for H samples per sub-block, WIN sub-blocks per
@@ -195,5 +200,7 @@ static void dtmf_fit(const dtmf_fit_table *tab, const float *sums, const float *
     total += 4.0 * creal(z);
     *energy = total;
 }
+
+#pragma GCC pop_options
 
 #endif

@@ -58,6 +58,7 @@ threads run meanwhile); one instance must not be fed from two threads at once.
 from collections import namedtuple
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdlib cimport free, realloc
 from libc.math cimport M_PI, atan2f, cos, fabs, fabsf, lround, pow, sin, sqrt
 from libc.stdint cimport int16_t, int64_t, uint8_t
 from libc.string cimport memcpy, memset
@@ -81,10 +82,11 @@ __all__ = ["DtmfEvent", "DtmfDetector", "MultiChannelDtmf", "THRESHOLDS", "DIGIT
 
 #: A detected digit: ``digit`` one of ``0-9*#ABCD``; ``start``/``end`` sample indices
 #: from the start of the stream (end exclusive).
-DtmfEvent = namedtuple("DtmfEvent", "digit start end")
+DtmfEvent = namedtuple("DtmfEvent", "digit start end", module=__name__)   # picklable
 
 #: Keypad order used internally: DIGITS[row * 4 + column].
 DIGITS = "123A456B789C*0#D"
+cdef tuple _DIGIT_STRINGS = tuple(DIGITS)
 
 #: Keyword thresholds accepted by both detectors, with their defaults.
 THRESHOLDS = {
@@ -162,6 +164,14 @@ cdef struct Chan:
     float amp_high[2]           # over the steady windows
     int last_verdict            # previous window's verdict...
     float last_advance[4]       # ...and its row, column phase advance (unit complex)
+
+
+cdef struct Found:
+    # An event found without the GIL, made a DtmfEvent once the span is done.
+    int channel
+    int digit
+    int64_t start
+    int64_t end
 
 
 cdef struct Window:
@@ -265,12 +275,16 @@ cdef class _Engine:
     cdef float law_table[256]
     cdef int law                 # 0 linear int16, 1 G.711 via law_table
     cdef readonly double sample_rate
-    cdef list _events
+    cdef Found* found            # events of the current feed or flush...
+    cdef Py_ssize_t n_found      # ...how many...
+    cdef Py_ssize_t found_room   # ...and room for how many
+    cdef bint found_lost         # an event could not be stored (out of memory)
     cdef int share_mode          # SHARE_CHECKED unless a test asks otherwise
 
     def __cinit__(self, int channels, double sample_rate, law, dict thresholds):
         self.chans = NULL
         self.partial = NULL
+        self.found = NULL
         if channels < 1:
             raise ValueError("channels must be >= 1")
         if not 4000 <= sample_rate <= 64000:
@@ -294,6 +308,7 @@ cdef class _Engine:
     def __dealloc__(self):
         PyMem_Free(self.chans)
         PyMem_Free(self.partial)
+        free(self.found)
 
     cdef _configure(self, dict v):
         cdef Config* c = &self.cfg
@@ -627,8 +642,8 @@ cdef class _Engine:
         # A voice whose two strongest partials are harmonics 1 and 2 (or 2 and 4) of
         # one pitch is not DTMF: no DTMF pair within 1.5 % comes closer than 1.2 %
         # to a 2:1 ratio, while partials of one pitch sit at exactly 2:1.
-        freq_r = _TONES[r] + atan2f(w.advance[1], w.advance[0]) * c.hz_per_radian
-        freq_c = _TONES[col] + atan2f(w.advance[3], w.advance[2]) * c.hz_per_radian
+        freq_r = _TONES[r] + angles[0] * c.hz_per_radian      # angles: atan2f of the advances
+        freq_c = _TONES[col] + angles[1] * c.hz_per_radian
         if fabsf(freq_c - 2.0 * freq_r) < HARMONIC_TOL * freq_c:
             return -1
         w.amp2[0] = comp[0] / (WIN * WIN)
@@ -700,9 +715,36 @@ cdef class _Engine:
                 and ch.amp_high[0] <= AMP_STEADY * ch.amp_low[0]
                 and ch.amp_high[1] <= AMP_STEADY * ch.amp_low[1]
                 and end - ch.start >= c.min_samples):
-            with gil:
-                self._events.append((ch - self.chans, DtmfEvent(
-                    DIGITS[ch.digit], <int64_t>lround(ch.start), <int64_t>lround(end))))
+            self._record(<int>(ch - self.chans), ch.digit, lround(ch.start), lround(end))
+
+    cdef void _record(self, int channel, int digit, int64_t start, int64_t end) noexcept nogil:
+        """Keep an event for :meth:`_events`; the buffer grows without the GIL."""
+        cdef Py_ssize_t room
+        cdef Found* grown
+        if self.n_found == self.found_room:
+            room = max(64, 2 * self.found_room)
+            grown = <Found*>realloc(self.found, room * sizeof(Found))
+            if grown == NULL:
+                self.found_lost = True
+                return
+            self.found = grown
+            self.found_room = room
+        self.found[self.n_found] = Found(channel, digit, start, end)
+        self.n_found += 1
+
+    cdef list _events(self):
+        """The events kept since the feed or flush began, as [(channel, DtmfEvent)]."""
+        cdef Py_ssize_t k
+        cdef Found* f
+        cdef list events = []
+        if self.found_lost:
+            self.found_lost = False
+            raise MemoryError("no room for DTMF events")
+        for k in range(self.n_found):
+            f = &self.found[k]
+            # tuple.__new__ skips namedtuple's Python-level __new__.
+            events.append((f.channel, tuple.__new__(DtmfEvent, (_DIGIT_STRINGS[f.digit], f.start, f.end))))
+        return events
 
     cdef void _judge(self, Chan* ch, int64_t m, const float* rot) noexcept nogil:
         cdef Window w
@@ -907,9 +949,9 @@ cdef class _Engine:
         cdef Chan* ch
         cdef float* part
         cdef int64_t base
-        self._events = []
+        self.n_found = 0
         if n == 0:
-            return self._events
+            return []
         rotd = <double*>PyMem_Malloc((n_blocks + 1) * NTONES * 2 * sizeof(double))
         rotf = <float*>PyMem_Malloc((n_blocks + 1) * NTONES * 2 * sizeof(float))
         if rotd == NULL or rotf == NULL:
@@ -920,8 +962,7 @@ cdef class _Engine:
             self._advance_rotation(rotd, <int>n_blocks)
             for b in range(n_blocks * NTONES * 2):
                 rotf[b] = <float>rotd[b]
-            # Without the GIL: other threads (another span's detector) run meanwhile;
-            # an ended digit takes the GIL back just to be appended.
+            # Without the GIL: other threads (another span's detector) run meanwhile.
             with nogil:
                 for ch_index in range(self.channels):
                     if active != NULL and not active[ch_index]:
@@ -949,7 +990,7 @@ cdef class _Engine:
         finally:
             PyMem_Free(rotd)
             PyMem_Free(rotf)
-        return self._events
+        return self._events()
 
     cdef list _flush(self):
         """Pad the partial sub-block with silence, then end every digit still sounding."""
@@ -959,7 +1000,7 @@ cdef class _Engine:
         cdef double rotd[NTONES * 2]
         cdef float rotf[NTONES * 2]
         cdef float x[256]
-        self._events = []
+        self.n_found = 0
         if self.fill:
             self._advance_rotation(rotd, 1)
             for k in range(NTONES * 2):
@@ -973,9 +1014,8 @@ cdef class _Engine:
             ch = &self.chans[ch_index]
             if ch.state == ACTIVE:
                 self._end(ch, self.block - 1)
-        events = self._events
         self.reset()
-        return events
+        return self._events()
 
     cdef const uint8_t[::1] _bytes(self, buf, Py_ssize_t* n_samples):
         view = memoryview(buf)
