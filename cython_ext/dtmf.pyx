@@ -83,10 +83,12 @@ __all__ = ["DtmfEvent", "DtmfDetector", "MultiChannelDtmf", "THRESHOLDS", "DIGIT
 #: A detected digit: ``digit`` one of ``0-9*#ABCD``; ``start``/``end`` sample indices
 #: from the start of the stream (end exclusive).
 DtmfEvent = namedtuple("DtmfEvent", "digit start end", module=__name__)   # picklable
+cdef object _DtmfEvent = DtmfEvent
 
 #: Keypad order used internally: DIGITS[row * 4 + column].
 DIGITS = "123A456B789C*0#D"
 cdef tuple _DIGIT_STRINGS = tuple(DIGITS)
+cdef object _new_event = tuple.__new__       # tuple.__new__(DtmfEvent, fields): no Python-level __new__
 
 #: Keyword thresholds accepted by both detectors, with their defaults.
 THRESHOLDS = {
@@ -625,7 +627,8 @@ cdef class _Engine:
             sums[2 * which + 1] = ci
             if (cr * cr + ci * ci) < COHERENCE * spread * spread:
                 w.coherent = False
-            angles[which] = atan2f(ui, ur)
+        for which in range(2):
+            angles[which] = atan2f(w.advance[2 * which + 1], w.advance[2 * which])
         for which in range(2):
             # Within each sub-block the frequency error still costs a little level:
             # the sub-block sum's gain is sin(a/2) / (H sin(a/2H)) ~ 1 - a^2/24.
@@ -666,13 +669,17 @@ cdef class _Engine:
         4 ms sub-block the strong tone leaks into the weak one's bin (up to -13 dB),
         which with 8 dB of twist would swamp a per-tone measure.
         """
-        cdef const float* s = ch.ring[m & (RING - 1)]
-        cdef int r = digit >> 2
-        cdef int col = 4 + (digit & 3)
-        cdef float ratio = (_sq(s[r], s[NTONES + r]) + _sq(s[col], s[NTONES + col])) / (amp2[0] + amp2[1])
+        cdef float ratio = self._power_ratio(ch, m, digit, amp2)
         if ratio > 16.0:               # far louder than the tone: something else
             return 0.0
         return sqrt(ratio) if ratio < 1.0 else 1.0
+
+    cdef inline float _power_ratio(self, Chan* ch, int64_t m, int digit, const float* amp2) noexcept nogil:
+        """The digit's tones' power in sub-block ``m`` over their steady power ``amp2``."""
+        cdef const float* s = ch.ring[m & (RING - 1)]
+        cdef int r = digit >> 2
+        cdef int col = 4 + (digit & 3)
+        return (_sq(s[r], s[NTONES + r]) + _sq(s[col], s[NTONES + col])) / (amp2[0] + amp2[1])
 
     cdef void _begin(self, Chan* ch, int64_t m, int digit, const float* amp2) noexcept nogil:
         """Start tracking ``digit``, first confirmed by the window ending at ``m``."""
@@ -742,8 +749,7 @@ cdef class _Engine:
             raise MemoryError("no room for DTMF events")
         for k in range(self.n_found):
             f = &self.found[k]
-            # tuple.__new__ skips namedtuple's Python-level __new__.
-            events.append((f.channel, tuple.__new__(DtmfEvent, (_DIGIT_STRINGS[f.digit], f.start, f.end))))
+            events.append((f.channel, _new_event(_DtmfEvent, (_DIGIT_STRINGS[f.digit], f.start, f.end))))
         return events
 
     cdef void _judge(self, Chan* ch, int64_t m, const float* rot) noexcept nogil:
@@ -751,8 +757,7 @@ cdef class _Engine:
         cdef int verdict = self._window_digit(ch, m, &w, rot)
         cdef int digit = verdict if verdict >= -1 else OFF_FREQ - verdict
         cdef int k
-        cdef float steadiness = self._steadiness(ch, m, digit, &w) if verdict != -1 else 0.0
-        cdef bint steady = steadiness >= 0.75
+        cdef bint steady = verdict != -1 and self._steady(ch, m, digit, &w)
         cdef bint confirmed = verdict >= 0
         if verdict < -1 and steady and ch.last_verdict == verdict:
             # Off frequency counts only in a steady window and when the window
@@ -767,7 +772,7 @@ cdef class _Engine:
         if ch.state == ACTIVE:
             if digit == ch.digit:
                 if confirmed:
-                    self._count(ch, verdict, steadiness, &w, rot)
+                    self._count(ch, verdict, steady, &w, rot)
             elif digit >= 0:
                 if digit == ch.other_digit:
                     ch.other_count += 1
@@ -794,22 +799,26 @@ cdef class _Engine:
             # Off-frequency tones are tracked too, so that they stay vetoed to the end.
             # The first window is the onset: it holds some of the silence before.
             self._begin(ch, m, digit, w.amp2)
-            self._count(ch, verdict, 0.0, &w, rot)
+            self._count(ch, verdict, False, &w, rot)
 
-    cdef float _steadiness(self, Chan* ch, int64_t m, int digit, const Window* w) noexcept nogil:
-        """How wholly the window ending at ``m`` lies inside one steady tone: the
-        least covered of its sub-blocks, or 0 if its phases are not coherent.  A
+    cdef bint _steady(self, Chan* ch, int64_t m, int digit, const Window* w) noexcept nogil:
+        """Does the window ending at ``m`` lie wholly inside one steady tone: its
+        phases coherent and each of its sub-blocks at least 75 % covered?  A
         window over the tone's edge holds silence and one straddling a phase jump
         sums the tone against itself: neither is evidence for or against it."""
         cdef int j
-        cdef float least = 1.0
+        cdef float ratio
         if not w.coherent:
-            return 0.0
+            return False
         for j in range(WIN):
-            least = min(least, self._cover(ch, m - j, digit, w.amp2))
-        return least
+            # _cover(...) >= 0.75 without its square root: 0.75 ** 2 is exact in
+            # float, so the comparisons agree for every ratio (NaN covers, as there).
+            ratio = self._power_ratio(ch, m - j, digit, w.amp2)
+            if ratio > 16.0 or ratio < 0.5625:
+                return False
+        return True
 
-    cdef inline void _count(self, Chan* ch, int verdict, float steadiness, const Window* w,
+    cdef inline void _count(self, Chan* ch, int verdict, bint steady, const Window* w,
                             const float* rot) noexcept nogil:
         """A window of the current digit's tones: a vote for it, or a veto if off
         frequency.  The digit's energy share is pooled over its steady windows."""
@@ -821,7 +830,7 @@ cdef class _Engine:
             ch.off_freq += 1
             return
         ch.valid += 1
-        if steadiness >= 0.75:
+        if steady:
             if ch.n_kept == 0:
                 ch.amp_low[0] = ch.amp_high[0] = w.amp2[0]
                 ch.amp_low[1] = ch.amp_high[1] = w.amp2[1]
