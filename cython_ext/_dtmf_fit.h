@@ -79,12 +79,14 @@ static void dtmf_fit_init(dtmf_fit_table *tab, const double *bins, int H, int wi
 static double complex dtmf_fit_pow(double complex z, int k)
 {
     double complex out = 1.0;
-    for (; k; k >>= 1) {
+    for (;;) {
         if (k & 1)
             out *= z;
+        k >>= 1;
+        if (!k)
+            return out;
         z *= z;
     }
-    return out;
 }
 
 /* sum_{i<n} e^{j d i} from e^{j d/2}, e^{j n d/2} and e^{j (n-1) d/2}, as dtmf.pyx's
@@ -126,7 +128,8 @@ static double complex dtmf_fit_phasors(const dtmf_fit_table *tab, int tone, doub
 
 /* What tone o (and its image) and t's own image add to t's window sum; ``own`` and
  * ``other`` are the two window sums / WIN, ``ft``/``fo`` their phasors, ``dt``/``dO``
- * each tone's sub-block response to itself, ``rt``/``ro`` the phase references. */
+ * the inverse of each tone's sub-block response to itself, ``rt``/``ro`` the phase
+ * references. */
 static double complex dtmf_fit_leak(const dtmf_fit_table *tab, int t, double complex own,
                                     double complex other, const double complex *ft,
                                     const double complex *fo, double complex dt, double complex dO,
@@ -141,19 +144,19 @@ static double complex dtmf_fit_leak(const dtmf_fit_table *tab, int t, double com
     double complex turn = dtmf_fit_dirichlet(conj(fo[FIT_H_HALF]) * ft[FIT_H_HALF],
                                              conj(fo[FIT_N_HALF]) * ft[FIT_N_HALF],
                                              conj(fo[FIT_W1H_HALF]) * ft[FIT_W1H_HALF], win);
-    double complex leak = at_t / dO * turn * (rt * conj(ro)) * other;
+    double complex leak = at_t * dO * turn * (rt * conj(ro)) * other;
     /* o's image: D(-(f_o + bin_t), H) / conj(D(f_o - bin_o, H)) * D((f_o + f_t) H, WIN). */
     double complex image = dtmf_fit_dirichlet(conj(fo[FIT_HALF] * bt[FIT_HALF]),
                                               conj(fo[FIT_H_HALF] * bt[FIT_H_HALF]),
                                               conj(fo[FIT_H1_HALF] * bt[FIT_H1_HALF]), H);
     turn = dtmf_fit_dirichlet(fo[FIT_H_HALF] * ft[FIT_H_HALF], fo[FIT_N_HALF] * ft[FIT_N_HALF],
                               fo[FIT_W1H_HALF] * ft[FIT_W1H_HALF], win);
-    leak += image / conj(dO) * turn * ro * rt * conj(other);
+    leak += image * conj(dO) * turn * ro * rt * conj(other);
     /* t's own image: D(-(f_t + bin_t), H) / conj(D(f_t - bin_t, H)) * D(2 f_t H, WIN). */
     image = dtmf_fit_dirichlet(conj(ft[FIT_HALF] * bt[FIT_HALF]), conj(ft[FIT_H_HALF] * bt[FIT_H_HALF]),
                                conj(ft[FIT_H1_HALF] * bt[FIT_H1_HALF]), H);
     turn = dtmf_fit_dirichlet(ft[FIT_H], ft[FIT_N], ft[FIT_W1H], win);
-    leak += image / conj(dt) * turn * rt * rt * conj(own);
+    leak += image * conj(dt) * turn * rt * rt * conj(own);
     return leak;
 }
 
@@ -166,22 +169,22 @@ static void dtmf_fit(const dtmf_fit_table *tab, const float *sums, const float *
                      const float *rot, double *level, double *energy)
 {
     int H = tab->H, win = tab->win, N = win * H;
-    double complex f[2][FIT_S], d[2], s[2], q[2], ref[2], z;
+    double complex f[2][FIT_S], inv_d[2], s[2], q[2], ref[2], z;
     int tone[2] = {row, col};
     for (int k = 0; k < 2; k++) {
-        d[k] = dtmf_fit_phasors(tab, tone[k], u[k], f[k]);
+        inv_d[k] = 1.0 / dtmf_fit_phasors(tab, tone[k], u[k], f[k]);
         s[k] = (sums[2 * k] + sums[2 * k + 1] * I) / win;
         ref[k] = rot[2 * k] + rot[2 * k + 1] * I;
     }
-    double complex leak_r = dtmf_fit_leak(tab, row, s[0], s[1], f[0], f[1], d[0], d[1], ref[0], ref[1]);
-    double complex leak_c = dtmf_fit_leak(tab, col, s[1], s[0], f[1], f[0], d[1], d[0], ref[1], ref[0]);
+    double complex leak_r = dtmf_fit_leak(tab, row, s[0], s[1], f[0], f[1], inv_d[0], inv_d[1], ref[0], ref[1]);
+    double complex leak_c = dtmf_fit_leak(tab, col, s[1], s[0], f[1], f[0], inv_d[1], inv_d[0], ref[1], ref[0]);
     s[0] = s[0] * win - leak_r;
     s[1] = s[1] * win - leak_c;
     *level = creal(s[0]) * creal(s[0]) + cimag(s[0]) * cimag(s[0])
              + creal(s[1]) * creal(s[1]) + cimag(s[1]) * cimag(s[1]);
     double total = 0.0;
     for (int k = 0; k < 2; k++) {
-        q[k] = s[k] / win / d[k];                       /* half the complex amplitude */
+        q[k] = s[k] / win * inv_d[k];                       /* half the complex amplitude */
         ref[k] = conj(ref[k]);
         total += 2.0 * N * (creal(q[k]) * creal(q[k]) + cimag(q[k]) * cimag(q[k]));
         /* The tone against its own image. */
