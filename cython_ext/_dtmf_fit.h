@@ -161,25 +161,25 @@ static double complex dtmf_fit_leak(const dtmf_fit_table *tab, int t, double com
 }
 
 /* One kept window: ``sums`` its row and column window sums (re, im), ``u`` their
- * frequency errors in radians per sample (``bins`` was in radians per sample too), ``rot`` the row's and column's phase
- * references (re, im) at its newest sub-block.  Out: ``level``, the two tones'
+ * frequency errors in radians per sample (as the table's ``bins``), ``rot`` the
+ * row's and column's phase references (re, im) at its newest sub-block.  Out: ``level``, the two tones'
  * power with the leakage taken out, and ``energy``, their fitted energy over the
  * window (see dtmf.pyx's _unleak and _fitted_energy). */
 static void dtmf_fit(const dtmf_fit_table *tab, const float *sums, const float *u, int row, int col,
                      const float *rot, double *level, double *energy)
 {
     int H = tab->H, win = tab->win, N = win * H;
-    double complex f[2][FIT_S], inv_d[2], s[2], q[2], ref[2], z;
+    double complex f[2][FIT_S], inv_d[2], given[2], s[2], q[2], ref[2], z;
     int tone[2] = {row, col};
     for (int k = 0; k < 2; k++) {
         inv_d[k] = 1.0 / dtmf_fit_phasors(tab, tone[k], u[k], f[k]);
-        s[k] = (sums[2 * k] + sums[2 * k + 1] * I) / win;
+        given[k] = (sums[2 * k] + sums[2 * k + 1] * I) / win;
         ref[k] = rot[2 * k] + rot[2 * k + 1] * I;
     }
-    double complex leak_r = dtmf_fit_leak(tab, row, s[0], s[1], f[0], f[1], inv_d[0], inv_d[1], ref[0], ref[1]);
-    double complex leak_c = dtmf_fit_leak(tab, col, s[1], s[0], f[1], f[0], inv_d[1], inv_d[0], ref[1], ref[0]);
-    s[0] = s[0] * win - leak_r;
-    s[1] = s[1] * win - leak_c;
+    s[0] = sums[0] + sums[1] * I
+           - dtmf_fit_leak(tab, row, given[0], given[1], f[0], f[1], inv_d[0], inv_d[1], ref[0], ref[1]);
+    s[1] = sums[2] + sums[3] * I
+           - dtmf_fit_leak(tab, col, given[1], given[0], f[1], f[0], inv_d[1], inv_d[0], ref[1], ref[0]);
     *level = creal(s[0]) * creal(s[0]) + cimag(s[0]) * cimag(s[0])
              + creal(s[1]) * creal(s[1]) + cimag(s[1]) * cimag(s[1]);
     double total = 0.0;

@@ -49,12 +49,13 @@ How it works, and why not the usual 102-sample Goertzel blocks:
 
 The per-sample work is one 16-wide multiply-accumulate (8 tones x re/im) plus the
 sub-block energy; the window logic runs once per sub-block and usually exits at
-the first level test.  The exact energy share is measured once per digit, when it has
-passed every other test, in a fast form (``_dtmf_fit.h``: phasor products instead
-of 76 sin/cos calls per window) that hands over to the reference form whenever its
-figures come within 1e-4 of a threshold, so the verdicts are the reference's.  MultiChannelDtmf runs all channels of a block in one call
-with shared tables and phase references, without the GIL (so spans on other
-threads run meanwhile); one instance must not be fed from two threads at once.
+the first level test.  The exact energy share is measured once per digit, when
+it has passed every other test, in a fast form (``_dtmf_fit.h``: phasor products
+instead of 76 sin/cos calls per window) that hands over to the reference form
+whenever its figures come within 1e-4 of a threshold, so the verdicts are the
+reference's.  MultiChannelDtmf runs all channels of a block in one call with
+shared tables and phase references, without the GIL (so spans on other threads
+run meanwhile); one instance must not be fed from two threads at once.
 """
 from collections import namedtuple
 
