@@ -60,6 +60,9 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+SIMULATED_FAULTS = ("los", "lof", "ais", "rai", "ber")
+
+
 def run(args) -> int:
     from hil_tests.demo import TrafficDemo          # the demo drives the simulated bench
     from hil_tests.faults import FaultSpecError, parse_faults
@@ -75,6 +78,8 @@ def run(args) -> int:
     for fault in faults:
         if fault.span is not None and fault.span not in [s.number for s in config.spans]:
             raise BadInput(f"--fault {fault}: {args.config} has no span {fault.span}")
+        if fault.span is not None and fault.kind not in SIMULATED_FAULTS:
+            raise BadInput(f"--fault {fault}: the simulated line has {', '.join(SIMULATED_FAULTS)}, not {fault.kind}")
         if fault.target == "sound":
             raise BadInput(f"--fault {fault}: the demo has no sound device to unplug")
     if args.duration <= 0 or args.speed <= 0:
