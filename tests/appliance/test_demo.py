@@ -45,7 +45,8 @@ def test_line_check_text_shows_the_alarms_in_span_show():
 @pytest.mark.parametrize("args, message", [
     (("--span", "9"), "has no span 9"),
     (("--fault", "span7:los@1"), "--fault span7:los@1: "),
-    (("--fault", "span1:dchan@1"), "the simulated line has los, lof, ais, rai, ber, not dchan"),
+    (("--fault", "span1:dchan@1"), "the demo injects los, lof, ais, rai, ber; a D-channel outage"),
+    (("--fault", "span1:yellow@1"), "unknown span fault 'yellow'"),
     (("--fault", "span1:los@x"), "span1:los@x"),
 ])
 def test_bad_demo_options_are_refused_before_anything_starts(run_qbox, args, message):
