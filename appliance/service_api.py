@@ -193,6 +193,8 @@ class ServiceApi:
         if needs_restart:
             raise BadInput(f"{source}: changes to {', '.join(needs_restart)} need a restart; nothing was applied")
         validate_acd(new.queues, new.agents)
+        for agent in new.agents:          # before the memberships: run-time removals are kept against it
+            s.acd.reconfigure_agent(agent)
         changes = self._apply_memberships(old, new)
         if new.ivr != old.ivr:
             changes.append("ivr")   # calls in the IVR finish on the old menus; new calls get the new

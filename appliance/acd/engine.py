@@ -469,6 +469,19 @@ class AcdEngine:
         self._agent_freed(agent)
         self._flush()
 
+    def reconfigure_agent(self, config: AgentConfig) -> None:
+        """Take an agent's new configuration (a reload): its wrap-up time, and the queues
+        it lists, against which run-time removals are remembered across restarts.  The
+        memberships themselves change through add_member/remove_member/set_penalty."""
+        agent = self._agent(config.id)
+        before = self.agent_record(agent.id).removed
+        agent.config = config
+        after = self.agent_record(agent.id).removed
+        now, wall = self.clock.now(), self.clock.wall()
+        for queue in sorted(before ^ after):      # the store's removal markers follow
+            self._emit(ev.MembershipChanged(now, wall, queue, agent.id, queue in agent.members))
+        self._flush()
+
     def remove_member(self, agent_id: str, queue: str) -> None:
         agent = self._agent(agent_id)
         self._queue(queue)

@@ -147,3 +147,24 @@ def test_the_store_keeps_memberships_added_changed_and_removed(tmp_path):
     engine2.add_member("a", "r", penalty=1)          # back in: the tombstone is a member row again
     engine3, _ = start(db, ManualClock(start=200.0))
     assert engine3.agent_status("a").queues["r"]["penalty"] == 1
+
+
+def test_a_queue_a_reload_takes_from_an_agent_comes_back_when_the_file_gives_it_back(tmp_path):
+    db = tmp_path / "qbox.db"
+    engine, _ = start(db, ManualClock())
+    without_r = AgentConfig("a", queues=(Membership("q"),))
+    engine.reconfigure_agent(without_r)          # what a reload does: the new file first...
+    engine.remove_member("a", "r")               # ...then the membership it no longer lists
+    assert engine.agent_record("a").removed == frozenset()
+    engine2, _ = start(db, ManualClock(start=100.0))      # restarted with the file listing r again
+    assert set(engine2.agent_status("a").queues) == {"q", "r"}
+
+
+def test_reconfiguring_marks_a_run_time_removal_the_new_file_no_longer_lists(tmp_path):
+    db = tmp_path / "qbox.db"
+    engine, _ = start(db, ManualClock())
+    engine.remove_member("a", "r")               # taken out at run time: remembered against the file
+    assert engine.agent_record("a").removed == frozenset({"r"})
+    engine.reconfigure_agent(AgentConfig("a", queues=(Membership("q"),)))
+    rows = Store(db).db.execute("SELECT queue FROM acd_members WHERE agent = 'a' AND removed = 1")
+    assert [r[0] for r in rows] == []            # the file dropped r: nothing to remember
