@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from appliance import __version__
@@ -170,7 +171,7 @@ class ServiceApi:
 
     # -- reload -------------------------------------------------------------------------
     def reload(self, path: str | None) -> dict:
-        """Apply IVR, queue-membership and penalty changes without dropping a call.
+        """Apply queue settings, IVR, queue-membership and penalty changes without dropping a call.
 
         A bad file is refused with every error and the running configuration stays.
         Changes that need a restart (spans, the DAHDI device, new or removed queues
@@ -193,15 +194,32 @@ class ServiceApi:
         if needs_restart:
             raise BadInput(f"{source}: changes to {', '.join(needs_restart)} need a restart; nothing was applied")
         validate_acd(new.queues, new.agents)
+        changes = self._apply_queue_settings(old, new)
         for agent in new.agents:          # before the memberships: run-time removals are kept against it
             s.acd.reconfigure_agent(agent)
-        changes = self._apply_memberships(old, new)
+        changes += self._apply_memberships(old, new)
         if new.ivr != old.ivr:
             changes.append("ivr")   # calls in the IVR finish on the old menus; new calls get the new
         s.config = new
         s.calls.config = new
         s.bus.publish("config.reloaded", source=source, changes=changes)
         return {"applied": True, "changes": changes}
+
+    def _apply_queue_settings(self, old, new) -> list[str]:
+        """Changed settings of each queue, applied live; service-level thresholds count
+        from the next 15-minute interval (the current one keeps the thresholds it began with)."""
+        s = self.service
+        before = {q.name: q for q in old.queues}
+        changes = []
+        for queue in new.queues:
+            previous = before[queue.name]
+            changed = [f.name for f in fields(queue) if getattr(queue, f.name) != getattr(previous, f.name)]
+            if not changed:
+                continue
+            s.acd.reconfigure_queue(queue)
+            s.stats.thresholds[queue.name] = queue.servicelevel
+            changes.append(f"queue {queue.name} {', '.join(changed)}")
+        return changes
 
     def _apply_memberships(self, old, new) -> list[str]:
         acd = self.service.acd

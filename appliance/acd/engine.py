@@ -469,6 +469,24 @@ class AcdEngine:
         self._agent_freed(agent)
         self._flush()
 
+    def reconfigure_queue(self, config: QueueConfig) -> None:
+        """Take a queue's new settings (a reload), as app_queue's reload does: strategy,
+        weight and ringinuse from the next routing decision, timers and limits from the
+        next offer, join or announcement.  Callers already waiting keep the penalty rules
+        they joined with; offers already ringing keep their timeout."""
+        q = self._queue(config.name)
+        self._core.set_queue(q.idx, config.weight, STRATEGIES[config.canonical_strategy].code, config.ringinuse)
+        fresh = QueueRuntime(config, q.idx)
+        for name in ("config", "strategy", "rules", "join_conditions", "leave_conditions"):
+            setattr(q, name, getattr(fresh, name))
+        if q.leave_conditions:
+            self._leave_queues.add(q.name)
+        else:
+            self._leave_queues.discard(q.name)
+        for agent in q.members.values():        # a strategy or ringinuse change may free a hand-out
+            self._agent_freed(agent)
+        self._flush()
+
     def reconfigure_agent(self, config: AgentConfig) -> None:
         """Take an agent's new configuration (a reload): its wrap-up time, and the queues
         it lists, against which run-time removals are remembered across restarts.  The

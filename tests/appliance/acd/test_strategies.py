@@ -170,3 +170,17 @@ def test_wrandom_weights_the_draw_by_penalty(build, clock):
         sigma = math.sqrt(n * p * (1 - p))
         assert abs(order.count(agent) - n * p) < 4 * sigma + 1, (agent, order.count(agent), n * p)
     assert order.count("c") > 0        # unlike random, a worse penalty still gets calls
+
+
+def test_a_reloaded_queue_routes_by_its_new_strategy_and_rings_with_its_new_timeout(build, clock):
+    engine, rec = build([QueueConfig("q", strategy="linear", timeout=15, retry=5)], agents_in("q", "a", "b", "c"))
+    engine.join("q", "c1")                       # ringing a under the old settings
+    engine.reconfigure_queue(QueueConfig("q", strategy="ringall", timeout=4, retry=1))
+    assert engine.queue_status("q").strategy == "ringall"
+    clock.advance(15)                            # the offer already ringing keeps its 15 s
+    assert [(e.time, e.agent) for e in rec.of(ev.RingNoAnswer)] == [(15, "a")]
+    clock.advance(1)                             # the new retry pause; then every untried agent at once
+    assert [(e.time, e.agent) for e in rec.of(ev.Offer)] == [(0, "a"), (16, "b"), (16, "c")]
+    rec.clear()
+    clock.advance(4)                             # with the new timeout
+    assert sorted((e.agent, e.ringtime) for e in rec.of(ev.RingNoAnswer)) == [("b", 4), ("c", 4)]

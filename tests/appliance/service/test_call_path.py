@@ -158,9 +158,14 @@ def test_reload_applies_a_good_file_and_refuses_a_bad_one_without_dropping_calls
     agent_seen = lambda: "13800000006" in ex.agents and "active" in ex.agents["13800000006"].events
     ex.run_until(agent_seen)
     good = box.config_path.read_text().replace("{queue: sales, penalty: 1}", "{queue: sales, penalty: 3}")
+    good = good.replace("{name: sales, strategy: linear, timeout: 3, retry: 0, wrapuptime: 2",
+                        "{name: sales, strategy: rrmemory, timeout: 3, retry: 0, wrapuptime: 7")
     box.config_path.write_text(good.replace("      timeout: 3\n", "      timeout: 4\n"))
-    assert box.request("reload")["changes"] == ["agent 8002 penalty 3 in sales", "ivr"]
-    box.config_path.write_text(good.replace("strategy: linear", "strategy: linar", 1))
+    assert box.request("reload")["changes"] == ["queue sales strategy, wrapuptime", "agent 8002 penalty 3 in sales",
+                                                "ivr"]
+    [sales] = [q for q in box.request("queues") if q["name"] == "sales"]
+    assert sales["strategy"] == "rrmemory"
+    box.config_path.write_text(good.replace("strategy: rrmemory", "strategy: linar", 1))
     with pytest.raises(BadInput) as info:
         box.request("reload")
     assert "configuration refused, the old one keeps running" in str(info.value)
