@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from appliance.acd.config import AgentConfig, QueueConfig
 from appliance.alarms.config import AlarmsConfig
 from appliance.ivr.config import IvrConfig
+from drivers.dahdi.zones import TONE_ZONES
 
 __all__ = [
     "NodeConfig", "DahdiConfig", "DynamicSpan", "SpanConfig", "FxsPortGroup", "RecordingConfig", "BoxConfig",
@@ -29,7 +30,6 @@ _CODINGS = {"e1": ("hdb3", "ami"), "t1": ("b8zs", "ami")}
 _PRI_DCHANNEL = {"e1": 16, "t1": 24}
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 ECHO_CANCELLERS = ("oslec", "mg2", "kb1", "sec", "sec2", "hpec")
-TONE_ZONES = ("us", "cn", "uk", "de", "fr", "it", "nl", "es", "jp", "au", "ru", "in", "br", "hk", "sg", "tw")
 
 
 def parse_channel_list(value: object) -> tuple[int, ...]:
@@ -97,7 +97,7 @@ class DahdiConfig:
                                 f"(use {' or '.join(s + '://...' for s in DEVICE_SCHEMES)})")
         for i, zone in enumerate(self.loadzones):
             if zone not in TONE_ZONES:
-                yield ("loadzones", i), f"{zone!r} is not a DAHDI tone zone ({', '.join(TONE_ZONES)})"
+                yield ("loadzones", i), f"{zone!r} is not a DAHDI tone zone ({', '.join(sorted(TONE_ZONES))})"
         if self.defaultzone not in self.loadzones:
             yield ("defaultzone",), f"{self.defaultzone!r} is not among loadzones ({', '.join(self.loadzones)})"
 

@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 from appliance.config import ConfigError, load_config, load_config_text
+from drivers.dahdi.zones import TONE_ZONES
 
 GOOD = textwrap.dedent("""\
     node:
@@ -98,7 +99,9 @@ MISTAKES = {
     "default zone not loaded": (("defaultzone: cn", "defaultzone: de"),
                                 "box.yaml:6:3: dahdi.defaultzone: 'de' is not among loadzones (cn, us)"),
     "unknown tone zone": (("loadzones: [cn, us]", "loadzones: [cn, xx]"),
-                          "box.yaml:5:19: dahdi.loadzones[1]: 'xx' is not a DAHDI tone zone (us, cn, uk, de, fr, it, nl, es, jp, au, ru, in, br, hk, sg, tw)"),
+                          "box.yaml:5:19: dahdi.loadzones[1]: 'xx' is not a DAHDI tone zone (" + ", ".join(sorted(TONE_ZONES)) + ")"),
+    "a zone DAHDI's zonedata lacks": (("loadzones: [cn, us]", "loadzones: [cn, hk]"),
+                                      "box.yaml:5:19: dahdi.loadzones[1]: 'hk' is not a DAHDI tone zone (" + ", ".join(sorted(TONE_ZONES)) + ")"),
     "same timing priority twice": (("    timing: 2\n", "    timing: 1\n"),
                                    "box.yaml:21:5: spans[1].timing: timing priority 1 is already given to span 1"),
     "unknown device scheme": (("device: sim:///tmp/qbox-sim", "device: /dev/dahdi"),
