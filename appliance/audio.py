@@ -2,13 +2,16 @@
 
 Telephony runs at 8 kHz.  Prompts recorded at 16, 22.05 or 44.1 kHz, in stereo or 8-bit,
 are converted on load; this happens once per prompt (the result is cached as G.711),
-so clarity matters more than speed here.
+so clarity matters more than speed here.  WAV files holding A-law or mu-law (format tags
+6 and 7, as ``sox -e a-law`` and telephony recorders write them) are read too; the
+standard library's ``wave`` reads only PCM.
 """
 from __future__ import annotations
 
 import array
 import math
 import operator
+import struct
 import sys
 import wave
 from pathlib import Path
@@ -25,16 +28,51 @@ def read_wav(path: str | Path, rate: int = TELEPHONY_RATE) -> array.array:
     try:
         with wave.open(str(path), "rb") as wav:
             channels, width, source_rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
+            samples = _to_int16(wav.readframes(wav.getnframes()), width, path)
     except (wave.Error, EOFError) as exc:
-        raise BadInput(f"{path}: not a PCM WAV file ({exc or 'truncated'})") from None
+        g711_wav = _read_g711_wav(path)
+        if g711_wav is None:
+            raise BadInput(f"{path}: not a PCM or G.711 WAV file ({exc or 'truncated'})") from None
+        channels, source_rate, samples = g711_wav
     except OSError as exc:
         raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
-    samples = _to_int16(frames, width, path)
     if channels > 1:  # mix down: average the channels of each frame
         samples = array.array("h", (
             sum(samples[i:i + channels]) // channels for i in range(0, len(samples), channels)))
     return resample(samples, source_rate, rate) if source_rate != rate else samples
+
+
+_G711_TAGS = {6: "alaw", 7: "ulaw"}        # WAVE_FORMAT_ALAW, WAVE_FORMAT_MULAW
+_EXTENSIBLE = 0xFFFE                      # the real tag is the subformat GUID's first two bytes
+
+
+def _read_g711_wav(path: str | Path) -> tuple[int, int, array.array] | None:
+    """(channels, rate, int16 samples) of an A-law/mu-law WAV file; None if it is not one."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    fmt, payload, offset = None, None, 12
+    while offset + 8 <= len(data):                 # chunks: id, size, body (padded to even)
+        chunk, size = data[offset:offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+        body = data[offset + 8:offset + 8 + size]
+        if chunk == b"fmt " and len(body) >= 16:
+            fmt = body
+        elif chunk == b"data":
+            payload = body
+        offset += 8 + size + (size & 1)
+    if fmt is None or payload is None:
+        return None
+    tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", fmt)
+    if tag == _EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack_from("<H", fmt, 24)[0]
+    law = _G711_TAGS.get(tag)
+    if law is None or bits != 8 or channels < 1:
+        return None
+    from cython_ext import g711                    # only for G.711 files
+    return channels, rate, array.array("h", g711.decode(payload, law))
 
 
 def _to_int16(frames: bytes, width: int, path: str | Path) -> array.array:

@@ -1,7 +1,7 @@
 """``qbox dtmf detect`` and ``qbox dtmf generate``: DTMF in audio files.
 
-Formats: ``wav`` (PCM, any rate and channel count: mixed down and resampled to
-8 kHz), ``s16le`` (raw signed 16-bit little-endian), ``alaw`` and ``ulaw`` (raw
+Formats: ``wav`` (PCM or G.711 A-law/mu-law, any rate and channel count: mixed down
+and resampled to 8 kHz), ``s16le`` (raw signed 16-bit little-endian), ``alaw`` and ``ulaw`` (raw
 G.711, as Asterisk's ``.alaw``/``.ulaw`` files).  Without ``--format`` the file
 name's extension decides.  ``-`` reads standard input / writes standard output
 for the raw formats.

@@ -57,5 +57,34 @@ def test_8bit_wav_is_scaled_to_16bit(tmp_path):
 def test_a_file_that_is_not_wav_is_bad_input(tmp_path):
     path = tmp_path / "prompt.wav"
     path.write_bytes(b"ID3\x03\x00 this is an mp3")
-    with pytest.raises(BadInput, match=r"prompt\.wav: not a PCM WAV file"):
+    with pytest.raises(BadInput, match=r"prompt\.wav: not a PCM or G\.711 WAV file"):
+        read_wav(path)
+
+
+@pytest.mark.parametrize("law", ["alaw", "ulaw"])
+def test_a_g711_wav_written_by_sox_reads_as_its_decoded_samples(tmp_path, law):
+    import subprocess
+    from cython_ext import g711
+    source = tmp_path / "tone.wav"
+    write_wav(source, array.array("h", sine(1000, 8000, 0.5)))
+    coded = tmp_path / f"tone-{law}.wav"
+    subprocess.run(["sox", str(source), "-e", {"alaw": "a-law", "ulaw": "u-law"}[law], str(coded)], check=True)
+    raw = subprocess.run(["sox", str(coded), "-t", "raw", "-e", {"alaw": "a-law", "ulaw": "u-law"}[law], "-"],
+                         check=True, capture_output=True).stdout
+    samples = read_wav(coded)
+    assert samples.tolist() == array.array("h", g711.decode(raw, law)).tolist()
+    assert tone_power(samples, 1000) > 0.9 * tone_power(read_wav(source), 1000)
+
+
+def test_an_extensible_g711_wav_and_a_truncated_one(tmp_path):
+    import struct
+    from cython_ext import g711
+    payload = bytes(range(0, 256, 3))
+    fmt = struct.pack("<HHIIHHH", 0xFFFE, 1, 8000, 8000, 1, 8, 22) + struct.pack("<HI", 8, 0) + struct.pack("<H", 6) + bytes(14)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(payload)) + payload
+    path = tmp_path / "ext.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    assert read_wav(path).tolist() == array.array("h", g711.decode(payload, "alaw")).tolist()
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body[:30])       # no data chunk
+    with pytest.raises(BadInput, match="not a PCM or G.711 WAV file"):
         read_wav(path)

@@ -24,6 +24,16 @@ def test_generate_then_detect_every_format(run_qbox, tmp_path, name):
     assert status == 0 and out == "0123456789*#ABCD\n"
 
 
+@pytest.mark.parametrize("encoding", ["a-law", "u-law"])
+def test_a_g711_wav_from_a_recorder_is_detected(run_qbox, tmp_path, encoding):
+    linear = str(tmp_path / "keys.wav")
+    run_qbox("dtmf", "generate", "0123456789*#ABCD", "-o", linear)
+    coded = str(tmp_path / f"keys-{encoding}.wav")          # a WAV with format tag 6 or 7
+    subprocess.run(["sox", linear, "-e", encoding, coded], check=True)
+    status, out, _ = run_qbox("dtmf", "detect", coded)
+    assert status == 0 and out == "0123456789*#ABCD\n"
+
+
 def test_events_are_json_lines_in_milliseconds(run_qbox, tmp_path):
     path = str(tmp_path / "x.raw")
     run_qbox("dtmf", "generate", "59", "--on-ms", "80", "--off-ms", "120", "--level", "-20",
@@ -81,7 +91,7 @@ def test_file_not_what_the_format_says_is_exit_2(run_qbox, tmp_path):
     text.write_text("not audio at all\n")
     status, out, err = run_qbox("dtmf", "detect", str(text))
     assert status == 2 and out == "" and err.count("\n") == 1
-    assert err.startswith(f"qbox: {text}: not a PCM WAV file")
+    assert err.startswith(f"qbox: {text}: not a PCM or G.711 WAV file")
 
     wav = tmp_path / "real.wav"
     write_wav(wav, array.array("h", tones.dtmf_digits("1", 50, 50, -10)))
