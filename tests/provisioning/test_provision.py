@@ -31,7 +31,7 @@ def sources(qbox_source, tmp_path_factory, wheel_cache):
         "v2": variant(qbox_source, base / "v2", {"appliance/__init__.py": version}),
         "strict": variant(qbox_source, base / "strict", {
             "appliance/__init__.py": version,
-            "appliance/config/schema.py": ('"cn", "uk", ', '"cn", ')}),
+            "drivers/dahdi/zones.py": ('"uk": (400, 200, 400, 2000), ', '')}),
     }
 
 
