@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 TICK = 0.020
 LATE_SPAN_GRACE = 0.005
 TOWER_SUPERVISION_S = 3          # rewrite the tower's state this often: finds a tower gone quietly
+REOPEN_S = 2.0                   # try a lost span device again this often (real seconds: no ticks without it)
 
 
 class ServicePaths:
@@ -129,8 +130,8 @@ class Service:
         self.stacks: dict[int, Stack] = {}
         for span in config.spans:
             role = "user" if span.signalling == "pri_cpe" else "network"
-            dchannel = self.dchannels[span.number]
-            stack = Stack(role, dchannel.send, self.clock, variant=span.switchtype, span_type=span.type.upper(),
+            # frames go to the span's D-channel of the moment (a lost device is re-opened)
+            stack = Stack(role, lambda frame, n=span.number: self.dchannels[n].send(frame), self.clock, variant=span.switchtype, span_type=span.type.upper(),
                           name=f"span{span.number}", capture=DChannelTap(self.bus, span.number),
                           on_event=lambda event, n=span.number: self.calls.on_isdn_event(n, event))
             self.calls.attach(span.number, stack)
@@ -285,14 +286,47 @@ class Service:
 
     def _device_lost(self, number: int, device, exc: DahdiError) -> None:
         """A span's device went away (driver unloaded, simulator gone): stop reading it,
-        say so once, and let the span's status (and its alarm) tell the rest."""
+        say so once, let the span's status (and its alarm) tell the rest, and try to
+        open it again every REOPEN_S."""
         self.loop.remove_reader(device.fileno())
+        first = number not in self._lost
         self._lost.add(number)
         self.media.detach(number)
         log.error("span device lost; no longer read", extra={"kv": {"span": number, "error": exc}})
         self.bus.publish("span.device_lost", span=number, error=str(exc))
         if self.stacks[number].link_up:
             self.stacks[number].physical_down()
+        if first:
+            self.loop.call_later(REOPEN_S, self._reopen, number)
+
+    def _reopen(self, number: int) -> None:
+        """Open a lost span's media and D-channel again; on success they are read as before
+        and the span's status brings its data link back up."""
+        if self.stopping.is_set():
+            return
+        try:
+            media = self.backend.open_span_media(number, mode=self.law)
+            try:
+                dchannel = self.backend.open_dchannel(number)
+            except BaseException:
+                media.close()
+                raise
+        except OSError as exc:
+            log.debug("span device still gone", extra={"kv": {"span": number, "error": exc}})
+            self.loop.call_later(REOPEN_S, self._reopen, number)
+            return
+        for old in (self.span_media[number], self.dchannels[number]):
+            self.loop.remove_reader(old.fileno())      # the one not lost yet may still be read
+            old.close()
+        self.span_media[number], self.dchannels[number] = media, dchannel
+        self._ready.pop(number, None)
+        self.media.reattach(number, media)
+        self.loop.add_reader(media.fileno(), self._span_ready, number)
+        self.loop.add_reader(dchannel.fileno(), self._dchannel_readable, number)
+        self._lost.discard(number)
+        log.warning("span device re-opened", extra={"kv": {"span": number}})
+        self.bus.publish("span.device_restored", span=number)
+        self._check_span(self.config.span(number))
 
     def _check_span(self, span) -> None:
         try:

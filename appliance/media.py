@@ -204,6 +204,19 @@ class MediaEngine:
             detached.listeners = 0
             detached.listening[:] = bytes(len(detached.listening))
 
+    def reattach(self, number: int, media: SpanMedia) -> None:
+        """Tick a span again on its re-opened device; channels still listened to get their
+        digits again."""
+        span = self._spans[number]
+        span.media, span.detached = media, False
+        span.listening[:] = bytes(len(span.listening))
+        span.listeners = 0
+        for channel in self._dtmf_listeners:
+            if channel.span == number:
+                span.listening[channel.index] = 1
+                span.listeners += 1
+        span.detector.reset()
+
     # -- the tick -----------------------------------------------------------------------
     def tick(self, blocks: dict[int, bytes] | None = None) -> int:
         """One 20 ms step over every span; returns the number of spans that had a block.

@@ -24,23 +24,40 @@ class SimControl:
 
     def __init__(self, directory: str | Path = DEFAULT_DIRECTORY, timeout: float = 5.0) -> None:
         self.directory = Path(directory)
+        self.timeout = timeout
         self._lock = threading.Lock()
+        self._sock = self._connect()
+        self.info = self.request("hello")
+
+    def _connect(self):
         try:
-            self._sock = wire.connect(self.directory / wire.CONTROL, timeout)
+            return wire.connect(self.directory / wire.CONTROL, self.timeout)
         except DahdiError as exc:
             raise dahdi_error(exc.errno or errno.ENOENT,
                               f"no simulator is running in {self.directory} "
                               f"(start one with: qbox sim run --config FILE --dir {self.directory})") from None
-        self.info = self.request("hello")
 
     def request(self, op: str, **fields) -> dict:
-        """Send one request and return its reply; DahdiError carries the simulator's refusal."""
+        """Send one request and return its reply; DahdiError carries the simulator's refusal.
+
+        A simulator that was stopped and started again is found again: a request that
+        meets the old connection closed is sent once more on a new one."""
         with self._lock:
             try:
-                wire.send_json(self._sock, {"op": op, **fields})
-            except OSError as exc:
-                raise dahdi_error(exc.errno or errno.EPIPE, f"the simulator in {self.directory} has gone away") from None
-            return wire.raise_for_reply(wire.recv_json(self._sock))
+                return self._exchange(op, fields)
+            except wire.SimulatorGone:
+                self._sock.close()
+                self._sock = self._connect()
+                return self._exchange(op, fields)
+
+    def _exchange(self, op: str, fields: dict) -> dict:
+        try:
+            wire.send_json(self._sock, {"op": op, **fields})
+        except OSError as exc:
+            gone = wire.SimulatorGone(f"the simulator in {self.directory} has gone away")
+            gone.errno = exc.errno or errno.EPIPE
+            raise gone from None
+        return wire.raise_for_reply(wire.recv_json(self._sock))
 
     def spans(self) -> list[SpanStatus]:
         return [wire.status_from_wire(s) for s in self.request("spans")["spans"]]

@@ -83,6 +83,10 @@ def decode_json(message: bytes) -> dict:
     return value
 
 
+class SimulatorGone(DahdiError):
+    """The simulator's end of a connection closed: it stopped (and may be started again)."""
+
+
 def recv_json(sock: socket.socket) -> dict:
     """The next JSON message (blocking up to the socket's timeout); DahdiError on EOF or garbage."""
     try:
@@ -90,7 +94,7 @@ def recv_json(sock: socket.socket) -> dict:
     except TimeoutError:
         raise DahdiError("the simulator did not answer in time") from None
     if not message:
-        raise DahdiError("the simulator closed the connection")
+        raise SimulatorGone("the simulator closed the connection")
     try:
         return decode_json(message)
     except ValueError as exc:

@@ -7,8 +7,12 @@ import wave
 
 import pytest
 
+from appliance.cli.sim import simulated_spans
+from appliance.config import load_config
 from appliance.errors import BadInput
-from tests.appliance.service.conftest import voice_blocks
+from drivers.clock import ManualClock
+from drivers.dahdi.sim import FarEnd
+from tests.appliance.service.conftest import Exchange, voice_blocks
 
 
 def test_caller_reaches_an_agent_talks_and_the_cdr_says_so(box_factory):
@@ -205,6 +209,34 @@ def test_the_service_outlives_its_spans_device_and_says_so_once(box_factory):
     log = (box.root / "service.log").read_text()
     assert 2 <= log.count("span device lost") <= 4    # media and D-channel of each span, once
     assert len(log.splitlines()) < 200                # no flood
+
+
+def test_a_span_device_that_comes_back_is_opened_again_and_calls_flow(box_factory):
+    box = box_factory()
+    box.farend.stop()                                 # the simulator (the "card") goes away...
+    log = box.root / "service.log"
+    _wait_for(lambda: log.read_text().count("span device lost") >= 2, "the service to notice")
+    config = load_config(box.config_path)
+    clock = ManualClock()
+    box.farend = FarEnd(box.root / "sim", simulated_spans(config), clock=clock).start()    # ...and is back
+    _wait_for(lambda: log.read_text().count("span device re-opened") == 2, "the service to open both spans again")
+    box.exchange = ex = Exchange(box.farend, clock, {"8001": 0.2, "8002": 0.2})
+    ex.start()
+    ex.run_until(lambda: ex.trunk.link_up and ex.pbx.link_up, seconds=10)
+    caller = dial_into_queue(ex, "13800000077")
+    ex.run_until(lambda: "13800000077" in ex.agents and "active" in ex.agents["13800000077"].events)
+    ex.hang_up(caller)
+    ex.run_until(lambda: "released" in caller.events)
+    ex.run(0.2)
+    assert [(c["src"], c["disposition"]) for c in box.cdrs()] == [("13800000077", "ANSWERED")]
+    assert all(span["dchannel"] == "up" for span in box.request("status")["spans"])
+
+
+def _wait_for(predicate, what: str, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.05)
 
 
 def test_a_stopping_service_writes_the_cdrs_of_calls_still_up(box_factory):
