@@ -121,6 +121,7 @@ cdef struct Caller:
     long long seq
     int min_penalty
     int max_penalty
+    int raise_penalty     # members below it rank as if at it (app_queue's QUEUE_RAISE_PENALTY)
     bint blocked
     bint alive
     IntList tried
@@ -278,8 +279,10 @@ cdef class RoutingCore:
 
     # ---- callers ---------------------------------------------------------------------
 
-    def add_caller(self, int q, int priority, long long seq, int min_penalty, int max_penalty):
-        """Queue a caller; ``seq`` orders equal priorities (smaller joined first)."""
+    def add_caller(self, int q, int priority, long long seq, int min_penalty, int max_penalty,
+                   int raise_penalty=0):
+        """Queue a caller; ``seq`` orders equal priorities (smaller joined first).  The
+        window applies to members' own penalties; ``raise_penalty`` only ranks them."""
         self._check_queue(q)
         cdef int c
         if self.free_callers.n:
@@ -295,6 +298,7 @@ cdef class RoutingCore:
         cl.seq = seq
         cl.min_penalty = min_penalty
         cl.max_penalty = max_penalty
+        cl.raise_penalty = raise_penalty
         cl.blocked = False
         cl.alive = True
         cl.tried.n = 0
@@ -313,10 +317,11 @@ cdef class RoutingCore:
         self.callers[c].priority = priority
         self._insert(c)
 
-    def set_penalty_window(self, int c, int min_penalty, int max_penalty):
+    def set_penalty_window(self, int c, int min_penalty, int max_penalty, int raise_penalty=0):
         self._check_caller(c)
         self.callers[c].min_penalty = min_penalty
         self.callers[c].max_penalty = max_penalty
+        self.callers[c].raise_penalty = raise_penalty
 
     def set_blocked(self, int c, bint blocked):
         self._check_caller(c)
@@ -451,7 +456,7 @@ cdef class RoutingCore:
         cdef Queue *q = &self.queues[cl.queue]
         cdef Member *mem
         cdef Agent *ag
-        cdef int i, m, n_usable = 0, n_untried = 0, best_m = -1, strategy = q.strategy
+        cdef int i, m, n_usable = 0, n_untried = 0, best_m = -1, strategy = q.strategy, penalty
         cdef double k1, k2, k3, b1 = 0, b2 = 0, b3 = 0
         cdef long long key
         cdef bint untried_only
@@ -479,32 +484,33 @@ cdef class RoutingCore:
             ag = &self.agents[mem.agent]
             if cl.tried.n and _list_has(&cl.tried, mem.agent):
                 continue
+            penalty = mem.penalty if mem.penalty >= cl.raise_penalty else cl.raise_penalty
             k2 = 0
             k3 = mem.order
             if strategy == S_RINGALL:
-                k1 = mem.penalty
+                k1 = penalty
             elif strategy == S_LINEAR or strategy == S_RINGPROG:
-                k1 = mem.penalty
+                k1 = penalty
                 k2 = mem.order
             elif strategy == S_RRMEMORY or strategy == S_RRORDERED:
                 key = mem.added if strategy == S_RRMEMORY else mem.order
-                k1 = mem.penalty
+                k1 = penalty
                 k2 = 1 if key <= q.rr_last else 0      # wrapped past the last offered
                 k3 = key
             elif strategy == S_LEASTRECENT:
-                k1 = mem.penalty
+                k1 = penalty
                 k2 = ag.last_end
             elif strategy == S_FEWESTCALLS:
-                k1 = mem.penalty
+                k1 = penalty
                 k2 = mem.calls
             elif strategy == S_LEASTTALK:
-                k1 = mem.penalty
+                k1 = penalty
                 k2 = ag.talk
             elif strategy == S_RANDOM:
-                k1 = mem.penalty
+                k1 = penalty
                 k2 = self._random() % 1000
             else:  # S_WRANDOM: app_queue's metric, random % ((1 + penalty) * 1000)
-                k1 = self._random() % ((1 + <unsigned long long>mem.penalty) * 1000)
+                k1 = self._random() % ((1 + <unsigned long long>penalty) * 1000)
             if (best_m < 0 or k1 < b1 or (k1 == b1 and (k2 < b2 or (k2 == b2 and k3 < b3)))):
                 best_m = m
                 b1 = k1
@@ -514,7 +520,8 @@ cdef class RoutingCore:
             result = []
             for i in range(n_usable):
                 mem = &self.members[self.scratch.items[i]]
-                if mem.penalty == <int>b1 and not (cl.tried.n and _list_has(&cl.tried, mem.agent)):
+                penalty = mem.penalty if mem.penalty >= cl.raise_penalty else cl.raise_penalty
+                if penalty == <int>b1 and not (cl.tried.n and _list_has(&cl.tried, mem.agent)):
                     result.append(mem.agent)
             return result
         if strategy == S_RRMEMORY or strategy == S_RRORDERED:

@@ -217,7 +217,8 @@ class AcdEngine:
             self._flush()
             return JoinResult(refused, 0)
 
-        caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, *self._core_window(caller))
+        caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, *self._core_window(caller),
+                                           caller.raise_penalty)
         q.callers[caller.idx] = caller
         self._caller_at[caller.idx] = caller
         self._callers[caller_id] = caller
@@ -662,7 +663,7 @@ class AcdEngine:
     def _try_offer(self, caller: CallerRuntime) -> None:
         if caller.state != "waiting":
             return
-        agents = self._select_agents(caller)
+        agents = self._core.select_agents(caller.idx)
         if not agents:
             return
         by_idx = self._agent_at
@@ -695,7 +696,7 @@ class AcdEngine:
         caller.timers.pop("progressive", None)
         if caller.state != "offered":
             return
-        agents = self._select_agents(caller)
+        agents = self._core.select_agents(caller.idx)
         busy = set(caller.offers)
         for idx in agents:
             agent = self._agent_at[idx]
@@ -870,7 +871,7 @@ class AcdEngine:
                 caller.min_penalty, caller.max_penalty, caller.raise_penalty = moved
                 changed = True
         if changed and emit:
-            self._core.set_penalty_window(caller.idx, *self._core_window(caller))
+            self._core.set_penalty_window(caller.idx, *self._core_window(caller), caller.raise_penalty)
             high = None if caller.max_penalty == NO_LIMIT else caller.max_penalty
             self._emit(ev.CallerPenaltyChanged(now, self.clock.wall(), caller.queue.name, caller.id,
                                                caller.min_penalty, high, caller.raise_penalty))
@@ -879,25 +880,6 @@ class AcdEngine:
     @staticmethod
     def _core_window(caller: CallerRuntime) -> tuple[int, int]:
         return core_window(caller.min_penalty, caller.max_penalty, caller.raise_penalty, NO_LIMIT)
-
-    def _select_agents(self, caller: CallerRuntime) -> list[int]:
-        """The core's pick of agents for ``caller``.  app_queue ranks a member below the
-        caller's raise_penalty as if at it (ringall rings them together, the strategy
-        orders them as equals); the core keeps one penalty per membership, so those
-        memberships are lifted for this one question and put back at once."""
-        lift = caller.raise_penalty
-        if not lift:
-            return self._core.select_agents(caller.idx)
-        core = self._core
-        lifted = [m for m in (a.members[caller.queue.name] for a in caller.queue.members.values())
-                  if m.penalty < lift]
-        for member in lifted:
-            core.set_member(member.idx, lift, member.paused, member.calls)
-        try:
-            return core.select_agents(caller.idx)
-        finally:
-            for member in lifted:
-                core.set_member(member.idx, member.penalty, member.paused, member.calls)
 
     def _skip_empty_level(self, caller: CallerRuntime) -> bool:
         """mod_callcenter's tier_rule_no_agent_no_wait: no staffed member in the window."""

@@ -181,3 +181,24 @@ def test_positions_and_bad_ids():
         core.best_caller(3)
     with pytest.raises(ValueError):
         core.add_member(core.add_agent(), q, -1, 0)
+
+
+@pytest.mark.parametrize("strategy, without, with_raise", [
+    ("ringall", [0], [0, 1]),          # raised to 1, a rings together with b
+    ("leastrecent", [0], [1]),         # as equals, b has been idle longer
+    ("linear", [0], [0]),              # as equals, configured order still decides
+])
+def test_raise_penalty_ranks_members_below_it_as_if_at_it(strategy, without, with_raise):
+    picks = []
+    for raise_penalty in (0, 1):
+        core = RoutingCore(seed=1)
+        q = core.add_queue(0, STRATEGY_CODES[strategy], False)
+        a, b = core.add_agent(), core.add_agent()
+        core.add_member(a, q, 0, 0)
+        core.add_member(b, q, 1, 1)
+        for agent, last_end in ((a, 50.0), (b, 10.0)):
+            core.set_agent(agent, True, False)
+            core.set_agent_history(agent, last_end, 0.0)
+        c = core.add_caller(q, 0, 1, 0, NO_LIMIT, raise_penalty)
+        picks.append(sorted(core.select_agents(c)))
+    assert picks == [without, with_raise]
