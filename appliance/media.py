@@ -99,7 +99,6 @@ class _Span:
     detector: MultiChannelDtmf
     size: int                       # bytes in one block
     listening: bytearray            # per channel: 1 if someone wants its digits (DTMF runs there only)
-    listeners: int = 0              # how many are 1
     detached: bool = False          # its device is gone: no more blocks
 
 
@@ -153,15 +152,13 @@ class MediaEngine:
         if on_digit is None:
             if self._dtmf_listeners.pop(channel, None) is not None and span is not None:
                 span.listening[channel.index] = 0
-                span.listeners -= 1
             return
         if channel not in self._dtmf_listeners and span is not None:
-            if not span.listeners:
-                span.detector.reset()   # the span was not fed while nobody listened
+            if 1 in span.listening:
+                span.detector.reset_channel(channel.index)   # this channel was not fed
             else:
-                span.detector.reset_channel(channel.index)   # nor was this channel
+                span.detector.reset()   # the span was not fed while nobody listened
             span.listening[channel.index] = 1
-            span.listeners += 1
         self._dtmf_listeners[channel] = on_digit
 
     def bridge(self, caller: ChannelRef, agent: ChannelRef, recorder: Recorder | None = None) -> None:
@@ -201,7 +198,6 @@ class MediaEngine:
         detached = self._spans.get(span)
         if detached is not None:
             detached.detached = True
-            detached.listeners = 0
             detached.listening[:] = bytes(len(detached.listening))
 
     def reattach(self, number: int, media: SpanMedia) -> None:
@@ -210,11 +206,9 @@ class MediaEngine:
         span = self._spans[number]
         span.media, span.detached = media, False
         span.listening[:] = bytes(len(span.listening))
-        span.listeners = 0
         for channel in self._dtmf_listeners:
             if channel.span == number:
                 span.listening[channel.index] = 1
-                span.listeners += 1
         span.detector.reset()
 
     # -- the tick -----------------------------------------------------------------------
@@ -240,7 +234,7 @@ class MediaEngine:
                 block = bytes(block)
             incoming.append(block)
         for span, block in zip(self._order, incoming):
-            if block is not None and span.listeners:
+            if block is not None and 1 in span.listening:
                 self._detect(span, block)
         outgoing, finished, full = self._mixer.tick(incoming, 2 * Recorder.FLUSH_FRAMES)
         ready = 0
