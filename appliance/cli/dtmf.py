@@ -85,13 +85,11 @@ def read_audio(path: str, fmt: str, rate: int = TELEPHONY_RATE) -> array.array:
     if fmt == "s16le":
         if len(data) % 2:
             raise BadInput(f"{path}: {len(data)} bytes is not a whole number of 16-bit samples")
-    else:
-        data = g711.decode(data, fmt)
+        samples = array.array("h", data)
         if sys.byteorder == "big":
-            data = _swapped(data)
-    samples = array.array("h", data)
-    if fmt == "s16le" and sys.byteorder == "big":
-        samples.byteswap()
+            samples.byteswap()
+    else:
+        samples = array.array("h", g711.decode(data, fmt))     # native order already
     return resample(samples, rate, TELEPHONY_RATE) if rate != TELEPHONY_RATE else samples
 
 
