@@ -230,6 +230,20 @@ def test_read_refused_with_elast_drains_then_reads(backend, kernel):
     media.close()
 
 
+def test_events_seen_are_those_reads_met_without_asking_the_kernel(backend, kernel):
+    media = backend.open_span_media(1)
+    kernel.line_alarm(1, 8)                  # ALARM queued on every bearer
+    assert media.events_seen() == []         # no read has met it yet, and nobody asked
+    assert ("GETEVENT", 1) not in kernel.calls
+    for channo in E1_BEARERS:
+        kernel.deliver(channo, b"\x11" * 160)
+    assert media.read_block() == b"\x11" * 4800
+    asked = kernel.calls.count(("GETEVENT", 1))
+    assert [e.channo for e in media.events_seen()] == E1_BEARERS
+    assert media.events_seen() == [] and kernel.calls.count(("GETEVENT", 1)) == asked
+    media.close()
+
+
 def test_write_refused_with_elast_drains_then_writes(backend, kernel):
     channel = backend.open_channel(20)
     kernel.chans[20].events.append(EVENT_ALARM)
