@@ -105,6 +105,8 @@ class AlarmManager:
             if not present and key not in self._active:
                 return  # nothing to clear, nothing to remember
             condition = self._new_condition(key, severity, event_type, text, debounce)
+        elif debounce is not None:      # a source may ask for other delays as things change
+            condition.debouncer.raise_s, condition.debouncer.clear_s = debounce.raise_s, debounce.clear_s
         if present:
             condition.event_type, condition.text = event_type, text or condition.text
             if severity != condition.severity:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 
 from appliance.alarms.config import AlarmsConfig
 from appliance.alarms.manager import AlarmManager
@@ -110,8 +111,8 @@ class DChannelAlarms:
 
     A link that was up and is reported down has been through LAPD's own timers (T200 x
     N200) or lost layer 1 (which DAHDI debounced), so it counts at once.  A link that has
-    not been up yet may just be in its first SABME/UA exchange: it counts as down only
-    after ``LINK_START_GRACE_S`` of being reported down, so a box starting up shows no
+    not been up yet may just be in its first SABME/UA exchange: until it has been up, its
+    alarm waits ``LINK_START_GRACE_S`` more to be raised, so a box starting up shows no
     D-channel alarm.
     """
 
@@ -119,22 +120,19 @@ class DChannelAlarms:
         self.manager = manager
         self.config = config
         self._been_up: set[int] = set()
-        self._first_down: dict[int, float] = {}    # span -> first "down", until it has been up
 
     def _report(self, span: int, down: bool, text: str) -> None:
+        debounce = self.config.dchannel
+        if span not in self._been_up:
+            debounce = replace(debounce, raise_s=debounce.raise_s + LINK_START_GRACE_S)
         self.manager.report(f"dchan{span}", "communicationsSubsystemFailure", down, severity="major",
-                            event_type="communicationsAlarm", text=text, debounce=self.config.dchannel)
+                            event_type="communicationsAlarm", text=text, debounce=debounce)
 
     def down(self, span: int, reason: str = "D-channel down") -> None:
-        if span not in self._been_up:
-            now = self.manager.clock.now()
-            if now - self._first_down.setdefault(span, now) < LINK_START_GRACE_S:
-                return   # still establishing for the first time; the next poll asks again
         self._report(span, True, reason)
 
     def up(self, span: int) -> None:
         self._been_up.add(span)
-        self._first_down.pop(span, None)
         self._report(span, False, "")
 
 

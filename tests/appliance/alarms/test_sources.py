@@ -134,8 +134,26 @@ def test_a_dchannel_still_coming_up_is_not_an_alarm_until_lapd_could_have_given_
     dchan = DChannelAlarms(manager, config)
     for _ in range(int(LINK_START_GRACE_S)):     # the service asks once a second
         dchan.down(1)
-        clock.advance(1)
+        clock.advance(1 - 0.001)
+        assert shown(manager) == []
+        clock.advance(0.001)
+    assert shown(manager) == [("dchan1", "communicationsSubsystemFailure", "major")]
+
+
+def test_the_start_grace_needs_no_further_reports(manager, clock, config):
+    dchan = DChannelAlarms(manager, config)
+    dchan.down(1)
+    clock.advance(LINK_START_GRACE_S - 0.001)
     assert shown(manager) == []
+    clock.advance(0.001)
+    assert shown(manager) == [("dchan1", "communicationsSubsystemFailure", "major")]
+
+
+def test_once_up_a_dchannel_down_counts_at_once(manager, clock, config):
+    dchan = DChannelAlarms(manager, config)
+    dchan.down(1)                   # in its start-up grace
+    clock.advance(1)
+    dchan.up(1)
     dchan.down(1)
     assert shown(manager) == [("dchan1", "communicationsSubsystemFailure", "major")]
 
