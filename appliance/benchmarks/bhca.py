@@ -42,35 +42,42 @@ AGENTS_PER_SPAN = 30
 FIRST_AGENT = 8001
 
 
-def busy_hour(config: dict, trunks: int | None = None, agent_spans: int | None = None) -> None:
+def busy_hour(config: dict, trunks: int | None = None, agent_spans: int | None = None,
+              recording: bool = True) -> None:
     """The box as the bench loads it: every agent-span channel staffed, no wrap-up pauses,
     so the trunks, not the agents, limit the call rate.
 
     ``trunks``/``agent_spans`` resize the box: copies of its first trunk and first agent
     span, numbered after each other (a BHCA rating is a capacity figure, and one branch's
     60 lines cannot offer a busy hour's worth of calls to a box that carries far more).
+    ``recording=False`` records no queue, to show what recording costs.
     """
-    spans = config["spans"]
-    trunk = next(s for s in spans if s.get("role", "trunk") == "trunk")
-    agent = next(s for s in spans if s.get("role") == "agent")
-    kept_trunks = [s for s in spans if s.get("role", "trunk") == "trunk"]
-    kept_agents = [s for s in spans if s.get("role") == "agent"]
+    trunk_side = _resized(config, "trunk", trunks, "exchange")
+    agent_side = _resized(config, "agent", agent_spans, "agent-pbx")
     if trunks is not None or agent_spans is not None:
-        kept_trunks = [dict(trunk, name=f"exchange-{n + 1}") for n in range(trunks or len(kept_trunks))]
-        kept_agents = [dict(agent, name=f"agent-pbx-{n + 1}") for n in range(agent_spans or len(kept_agents))]
         config.pop("fxs", None)               # its channel numbers would fall inside the new spans
-    config["spans"] = kept_trunks + kept_agents
+    config["spans"] = trunk_side + agent_side
     for number, span in enumerate(config["spans"], start=1):
         span["number"] = number
-        span["timing"] = number if span.get("role", "trunk") == "trunk" else 0
+        span["timing"] = number if number <= len(trunk_side) else 0      # trunks come first
     for q in config["queues"]:
         q["wrapuptime"] = 0
         q["maxlen"] = 0          # the opening burst queues every trunk at once: no overflow for it
+    if not recording:
+        config["recording"]["queues"] = []
     queue = config["queues"][0]["name"]
     config["agents"] = [
         {"id": str(FIRST_AGENT + n), "interface": f"span{span['number']}/{FIRST_AGENT + n}",
          "queues": [{"queue": queue, "penalty": 0}]}
-        for index, span in enumerate(kept_agents) for n in range(index * AGENTS_PER_SPAN, (index + 1) * AGENTS_PER_SPAN)]
+        for index, span in enumerate(agent_side) for n in range(index * AGENTS_PER_SPAN, (index + 1) * AGENTS_PER_SPAN)]
+
+
+def _resized(config: dict, role: str, count: int | None, name: str) -> list[dict]:
+    """The configuration's spans of ``role``, or ``count`` copies of the first one."""
+    spans = [s for s in config["spans"] if s.get("role", "trunk") == role]
+    if count is None:
+        return spans
+    return [dict(spans[0], name=f"{name}-{n + 1}") for n in range(count)]
 
 
 def register(subparsers) -> None:
@@ -84,20 +91,22 @@ def register(subparsers) -> None:
     parser.add_argument("--barge-in", type=float, default=0.5, metavar="S",
                         help="callers key their digit S seconds into the menu prompt (default %(default)s; "
                              "negative: after the whole prompt)")
+    parser.add_argument("--no-recording", action="store_true",
+                        help="record no queue (what recording costs is the difference)")
     parser.add_argument("--seed", type=int, default=1)
     add_json_flag(parser)
     parser.set_defaults(func=_run)
 
 
 def measure(calls: int, config: str | Path = DEFAULT_CONFIG, seed: int = 1, *, trunks: int | None = None,
-            agent_spans: int | None = None, barge_in: float | None = None) -> dict:
+            agent_spans: int | None = None, barge_in: float | None = None, recording: bool = True) -> dict:
     from hil_tests.branch import SimulatedBranch   # the bench drives the simulated world
 
     rig_options = RIG_OPTIONS + (("--barge-in", str(barge_in)) if barge_in is not None and barge_in >= 0 else ())
     with tempfile.TemporaryDirectory(prefix="qbox-bhca-", dir=_memory_dir()) as tmp, \
             SimulatedBranch(config, tmp, duration=86400, lockstep=True, calls=calls, seed=seed,
                             rig_options=rig_options,
-                            adjust=lambda c: busy_hour(c, trunks, agent_spans)) as branch:
+                            adjust=lambda c: busy_hour(c, trunks, agent_spans, recording)) as branch:
         branch.start()
         box = load_config(branch.config_path)
         cpu_before, status_before = branch.service_cpu_seconds(), branch.request("status")
@@ -121,6 +130,7 @@ def measure(calls: int, config: str | Path = DEFAULT_CONFIG, seed: int = 1, *, t
         "service_cpu_s": round(cpu, 3), "cpu_s_per_call": round(per_call, 6),
         "cores": cores, "bhca": int(3600 / per_call * cores) if completed else 0,
         "trunks": len(box.trunk_spans), "agent_spans": len(box.agent_spans),
+        "recorded_queues": list(box.recording.queues),
         "wall_s": round(wall, 1), "simulated_s": round(status_after["uptime_s"] - status_before["uptime_s"], 1),
         "profile": profile,
     }
@@ -137,7 +147,7 @@ def _run(args) -> None:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: give at least 1")
     result = measure(args.calls, args.config, args.seed, trunks=args.trunks, agent_spans=args.agent_spans,
-                     barge_in=args.barge_in)
+                     barge_in=args.barge_in, recording=not args.no_recording)
     if args.json:
         print_json(result)
         return

@@ -23,6 +23,16 @@ def test_the_resized_box_is_a_valid_configuration_with_every_agent_span_staffed(
     assert len(box.agents) == 3 * AGENTS_PER_SPAN
     assert {a.interface.split("/")[0] for a in box.agents} == {"span6", "span7", "span8"}
     assert all(q.wrapuptime == 0 and q.maxlen == 0 for q in box.queues)
+    assert [s.timing for s in box.spans] == [1, 2, 3, 4, 5, 0, 0, 0]
+    assert list(box.recording.queues) == ["trading"]
+
+
+def test_without_recording_no_queue_is_recorded(tmp_path):
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    busy_hour(config, recording=False)
+    path = tmp_path / "box.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert list(load_config(path).recording.queues) == []
 
 
 def test_the_branch_as_it_is_keeps_its_spans(tmp_path):
@@ -42,7 +52,7 @@ def test_a_short_run_completes_every_call_and_its_figures_add_up():
     # calls: CDRs written while measured (the first may finish before the first reading)
     assert 0 < result["calls"] <= result["offered"]
     assert result["digits_pressed"] == result["digits_detected"] == result["offered"]
-    assert (result["trunks"], result["agent_spans"]) == (1, 1)
+    assert (result["trunks"], result["agent_spans"], result["recorded_queues"]) == (1, 1, ["trading"])
     expected = 3600 / (result["service_cpu_s"] / result["calls"]) * result["cores"]
     assert abs(result["bhca"] - expected) <= expected * 0.01        # the JSON's CPU is rounded
     shares = [kind["cpu_s"] for kind in result["profile"].values()]
