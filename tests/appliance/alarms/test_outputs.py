@@ -51,15 +51,20 @@ def test_tower_follows_the_alarms(clock, alarm_store, config, emulator):
     tower.close()
 
 
+def network_tower(clock, alarm_store, config, emulator, retry_s):
+    """A manager showing its alarms on ``emulator``, whose absence is a device alarm."""
+    manager = AlarmManager(config, clock, alarm_store)
+    devices = DeviceAlarms(manager, config)
+    tower = TowerOutput(config, clock, lambda: open_tower(emulator.url, timeout=0.5),
+                        on_presence=devices.presence_callback("tower"), retry_s=retry_s)
+    manager.add_output(tower)
+    assert shows(emulator, TowerState(green="on"))
+    return manager, tower
+
+
 def test_unplugged_tower_raises_device_missing_and_comes_back(clock, alarm_store, config):
     with PnsEmulator() as emulator:
-        manager = AlarmManager(config, clock, alarm_store)
-        devices = DeviceAlarms(manager, config)
-        tower = TowerOutput(config, clock, lambda: open_tower(emulator.url, timeout=0.5),
-                            on_presence=devices.presence_callback("tower"), retry_s=5)
-        manager.add_output(tower)
-        assert shows(emulator, TowerState(green="on"))
-
+        manager, tower = network_tower(clock, alarm_store, config, emulator, retry_s=5)
         emulator.unplug()
         manager.report("dchan1", "communicationsSubsystemFailure", True, severity="major")
         assert tower.tower is None
@@ -78,12 +83,7 @@ def test_unplugged_tower_raises_device_missing_and_comes_back(clock, alarm_store
 def test_supervision_finds_a_tower_gone_quietly(clock, alarm_store, config):
     """Nothing changes on the alarms, yet the tower vanished: supervision notices."""
     with PnsEmulator() as emulator:
-        manager = AlarmManager(config, clock, alarm_store)
-        devices = DeviceAlarms(manager, config)
-        tower = TowerOutput(config, clock, lambda: open_tower(emulator.url, timeout=0.5),
-                            on_presence=devices.presence_callback("tower"), retry_s=60)
-        manager.add_output(tower)
-        assert shows(emulator, TowerState(green="on"))
+        manager, tower = network_tower(clock, alarm_store, config, emulator, retry_s=60)
         emulator.unplug()
         clock.advance(5)
         assert tower.tower is not None and manager.active() == []   # no write, no news
