@@ -144,12 +144,8 @@ def run_run(args) -> int:
     spans, ports = simulated_spans(config), simulated_ports(config)
     farend = FarEnd(directory, spans, ports, clock=ManualClock() if args.manual_clock else None,
                     timing=LineTiming.scaled(debounce=args.debounce, settle=args.settle))
-    try:
-        with _driver_errors():
-            farend.bind()
-    except BaseException:
-        farend.stop()
-        raise
+    with _driver_errors():
+        farend.bind()                   # (a bind that fails stops the simulator itself)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     summary = ", ".join(f"{s.number} ({s.type})" for s in spans)

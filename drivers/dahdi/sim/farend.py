@@ -299,14 +299,14 @@ class FarEnd:
 
     def start(self) -> "FarEnd":
         """Bind the sockets and serve them on a background thread."""
-        self._bind_or_close()
+        self.bind()
         self._thread = threading.Thread(target=self._serve, name=f"qbox-sim:{self.directory}", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Bind the sockets and serve them in this thread until :meth:`stop`."""
-        self._bind_or_close()
+        self.bind()
         try:
             self._serve()
         finally:
@@ -322,13 +322,6 @@ class FarEnd:
         if not self._serving:
             self._close_all()
             self._close_wake()
-
-    def _bind_or_close(self) -> None:
-        try:
-            self.bind()
-        except BaseException:
-            self.stop()
-            raise
 
     def __enter__(self) -> "FarEnd":
         return self.start()
@@ -578,9 +571,19 @@ class FarEnd:
     # -- sockets ----------------------------------------------------------------------
 
     def bind(self) -> None:
-        """Create the sockets (done by start/serve_forever); DahdiError if another simulator serves here."""
+        """Create the sockets (done by start/serve_forever); DahdiError if another simulator serves here.
+
+        A bind that fails stops the simulator: what it had created is closed again.
+        """
         if self._bound:
             return
+        try:
+            self._bind()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _bind(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         control = self.directory / wire.CONTROL
         if _someone_serves(control):
