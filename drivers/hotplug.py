@@ -58,7 +58,6 @@ class DeviceSpec:
             return False
         return True
 
-
     def _same_node(self, event: DeviceEvent) -> bool:
         """The configured path is the event's node, one of udev's links to it (DEVLINKS,
         e.g. /dev/serial/by-id/...), or a symlink that resolves to it now."""
