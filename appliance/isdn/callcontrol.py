@@ -210,11 +210,7 @@ class CallControl:
                     self.status_enquiry(call)
 
     def dl_release_indication(self) -> None:
-        was_up = self.link_up
-        self.link_up = False
         self.link_failed = True
-        if was_up:
-            self.emit(CallEvent("link_down"))
         self._link_lost()
         # 5.8.9: ask for the link again.  Pace the attempts by T200 so a peer that
         # refuses with DM does not make the two ends ping-pong at wire speed.
@@ -225,14 +221,14 @@ class CallControl:
             self.link.establish()
 
     def dl_release_confirm(self) -> None:
-        was_up = self.link_up
-        self.link_up = False
-        if was_up:
-            self.emit(CallEvent("link_down"))
         self._link_lost()
 
     def _link_lost(self) -> None:
-        """5.8.9: calls not active are cleared at once; active ones wait T309."""
+        """The data link is gone: report it once, then (5.8.9) clear the calls not
+        active at once; active ones wait T309."""
+        if self.link_up:
+            self.link_up = False
+            self.emit(CallEvent("link_down"))
         for call in list(self.calls.values()):
             if call.state == S.ACTIVE:
                 if call.t309 is None:
