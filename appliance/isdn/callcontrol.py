@@ -457,15 +457,9 @@ class CallControl:
         if channels and not self.channels.exists(channels[0]):
             self._reply(msg, Status, [self._cause(CHANNEL_DOES_NOT_EXIST), ie(CallStateIE, call_state=REST_NULL)])
             return
-        affected = set(channels or self.channels.channels)
-        for call in list(self.calls.values()):
-            if call.channel in affected:
-                self._clear_internally(call, TEMPORARY_FAILURE)
+        affected = self._clear_channels(channels)
         self.channels.return_to_service(affected)
-        ies = [ie(RestartIndicator, restart_class=0 if channels else 7)]
-        if channels:
-            ies.append(self._channel_ie(channels[0], exclusive=True))
-        self._reply(msg, RestartAcknowledge, ies)
+        self._reply(msg, RestartAcknowledge, self._restart_ies(channels))
         self.emit(CallEvent("restart", channels=channels))
 
     def _on_restart_acknowledge(self, msg: Record) -> None:
@@ -486,11 +480,7 @@ class CallControl:
         if channel is not None and not self.channels.exists(channel):
             raise ValueError(f"channel {channel} does not exist on a {self.channels.span_type} span")
         channels = () if channel is None else (channel,)
-        affected = channels or self.channels.channels
-        for call in list(self.calls.values()):
-            if call.channel in affected:
-                self._clear_internally(call, TEMPORARY_FAILURE)
-        self.channels.take_out_of_service(affected)
+        self.channels.take_out_of_service(self._clear_channels(channels))
         pending = self._restarts.get(channels)
         if pending is None:
             timer = Timer(self.clock, self.timers.t316, lambda: self._t316_expired(channels), "T316")
@@ -499,11 +489,23 @@ class CallControl:
         pending[0].start()
         self._send_restart(channels)
 
-    def _send_restart(self, channels: tuple[int, ...]) -> None:
+    def _clear_channels(self, channels: tuple[int, ...]) -> tuple[int, ...]:
+        """Clear the calls on ``channels`` (() for all) for a RESTART; the channels."""
+        affected = channels or self.channels.channels
+        for call in list(self.calls.values()):
+            if call.channel in affected:
+                self._clear_internally(call, TEMPORARY_FAILURE)
+        return affected
+
+    def _restart_ies(self, channels: tuple[int, ...]) -> list[IESpec]:
+        """Restart indicator (and the channel) of a RESTART or RESTART ACKNOWLEDGE."""
         ies = [ie(RestartIndicator, restart_class=0 if channels else 7)]
         if channels:
             ies.append(self._channel_ie(channels[0], exclusive=True))
-        self._transmit(encode_message(Restart, 0, 0, self._sorted(ies)))
+        return ies
+
+    def _send_restart(self, channels: tuple[int, ...]) -> None:
+        self._transmit(encode_message(Restart, 0, 0, self._sorted(self._restart_ies(channels))))
 
     def _t316_expired(self, channels: tuple[int, ...]) -> None:
         pending = self._restarts.get(channels)
