@@ -711,28 +711,26 @@ class CallControl:
         """Our own unconfirmed outgoing call holding ``channel`` that must give it up."""
         return None
 
-    def _on_setup_acknowledge(self, call: Call, incoming: Incoming) -> None:
+    def _outgoing_progressed(self, call: Call, incoming: Incoming, state: CallState, kind: str,
+                             timer: str | None = None) -> None:
+        """A response to our SETUP: take the channel it names, enter ``state``, maybe
+        start ``timer``, and report ``kind``."""
         self._stop_timer(call)
         if not self._take_channel(call, incoming):
             return
-        self._enter(call, self.S_OUT_OVERLAP)
-        self.emit(CallEvent("setup_acknowledge", call))
+        self._enter(call, state)
+        if timer is not None:
+            self._start_timer(call, timer)
+        self.emit(CallEvent(kind, call))
+
+    def _on_setup_acknowledge(self, call: Call, incoming: Incoming) -> None:
+        self._outgoing_progressed(call, incoming, self.S_OUT_OVERLAP, "setup_acknowledge")
 
     def _on_call_proceeding(self, call: Call, incoming: Incoming) -> None:
-        self._stop_timer(call)
-        if not self._take_channel(call, incoming):
-            return
-        self._enter(call, self.S_OUT_PROCEEDING)
-        self._start_timer(call, "T310")
-        self.emit(CallEvent("proceeding", call))
+        self._outgoing_progressed(call, incoming, self.S_OUT_PROCEEDING, "proceeding", "T310")
 
     def _on_alerting(self, call: Call, incoming: Incoming) -> None:
-        self._stop_timer(call)
-        if not self._take_channel(call, incoming):
-            return
-        self._enter(call, self.S_OUT_ALERTING)
-        self._start_timer(call, "T301")
-        self.emit(CallEvent("alerting", call))
+        self._outgoing_progressed(call, incoming, self.S_OUT_ALERTING, "alerting", "T301")
 
     def _on_connect(self, call: Call, incoming: Incoming) -> None:
         self._stop_timer(call)
