@@ -108,10 +108,7 @@ class DataLink:
 
     def establish(self) -> None:
         """DL-ESTABLISH request."""
-        if self.state in (LinkState.TEI_ASSIGNED, LinkState.AWAITING_RELEASE):
-            self._discard_queues()
-            self._establish(layer3=True)
-        elif self.established:
+        if self.state != LinkState.AWAITING_ESTABLISHMENT:
             self._discard_queues()
             self._establish(layer3=True)
         else:
@@ -375,7 +372,6 @@ class DataLink:
         elif state == LinkState.AWAITING_RELEASE:
             self._repeat_or_give_up(DISC, "H", self.user.dl_release_confirm)
         elif state == LinkState.MULTIPLE_FRAME_ESTABLISHED:
-            self.rc = 0
             self._enquiry()
             self.rc = 1
             self._enter(LinkState.TIMER_RECOVERY)
