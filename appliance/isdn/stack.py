@@ -71,7 +71,7 @@ class Stack:
         control_cls = NetworkCallControl if network else UserCallControl
         self.calls: CallControl = control_cls(
             get_variant(variant), clock, self._emit, span_type=span_type,
-            timers=timers or CallTimers.for_side(network), counters=self.counters)
+            timers=timers, counters=self.counters)
         self.link = DataLink(network, self._transmit, clock, self.calls, link_params, self.counters)
         self.calls.link = self.link
 
