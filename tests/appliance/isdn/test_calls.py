@@ -302,10 +302,13 @@ def test_restart_of_the_interface(pair):
 
 def test_unacknowledged_restart_is_repeated_under_t316(pair):
     log = _record_messages(pair)
-    pair.line = lambda frame, to_network: [frame] if not to_network else (log.append(1) or [])
+    _mute_layer3(pair.network)
     pair.user.restart(7)
     pair.run(250)
-    assert len(log) >= 3     # RESTART, then again at T316 expiry
+    assert log == [("U>N", "RESTART")] * 3     # sent, then again at each T316 expiry
+    assert pair.user.calls.channels.out_of_service == {7}
+    pair.run(120)                              # T316 a third time: the channel is given back
+    assert not pair.user.calls.channels.out_of_service
 
 
 def test_status_enquiry_compares_states(pair):
