@@ -25,7 +25,7 @@ from appliance.cli._output import add_json_flag, format_table, format_utc, print
 from appliance.control import DEFAULT_SOCKET
 from appliance.errors import BadInput, QboxError
 
-__all__ = ["register", "parse_since", "DEFAULT_DB"]
+__all__ = ["register", "parse_since", "active_in_store", "DEFAULT_DB"]
 
 DEFAULT_DB = "/var/lib/qbox/qbox.db"
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -96,6 +96,17 @@ def _open_store(path: str):
     if path != ":memory:" and not Path(path).exists():
         raise QboxError(f"{path}: no qbox store here (pass --db PATH)")
     return AlarmStore(Store(path))
+
+
+def active_in_store(path: str):
+    """The active alarms in the store at ``path``, or None if there is no store there."""
+    if not Path(path).exists():
+        return None
+    alarms_store = _open_store(path)
+    try:
+        return alarms_store.active()
+    finally:
+        alarms_store.store.close()
 
 
 def _list(args) -> int:
@@ -230,7 +241,7 @@ def _test(args) -> int:
                 player.play(siren(config.level_dbm0))
             time.sleep(args.step)
         # Leave the tower showing what the alarms say (the service will keep it so).
-        active = _open_store(args.db).active() if Path(args.db).exists() else []
+        active = active_in_store(args.db) or []
         final = indicate(active, config).lamps
         tower.set(final)
         print(f"lamp test done: tower shows {final.describe()} ({len(active)} active alarms)")

@@ -9,10 +9,8 @@ alarms in the store say it should show.  Exit status 1 if the tower is unreachab
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from appliance.cli._output import add_json_flag, print_json
-from appliance.cli.alarms import DEFAULT_DB
+from appliance.cli.alarms import DEFAULT_DB, active_in_store
 
 __all__ = ["register"]
 
@@ -30,18 +28,12 @@ def register(subparsers) -> None:
 
 def _expected(db: str):
     """(lamps the active alarms ask for, number of active alarms), or (None, None) without a store."""
-    if not Path(db).exists():
+    active = active_in_store(db)
+    if active is None:
         return None, None
     from appliance.alarms.config import AlarmsConfig
     from appliance.alarms.indication import indicate
-    from appliance.store import Store
-    from appliance.store.alarms import AlarmStore
 
-    store = Store(db)
-    try:
-        active = AlarmStore(store).active()
-    finally:
-        store.close()
     return indicate(active, AlarmsConfig()), len(active)
 
 
