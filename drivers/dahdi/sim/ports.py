@@ -33,23 +33,26 @@ class FxsPort:
         self.emit = emit
         self.clock = clock
         self.off_hook = False
-        self.alerting = False     # a ring cycle runs (DAHDI's RINGON/RINGOFF transmit states)
-        self.ringer_on = False    # the bell sounds now: a burst, not the silence between
         self.bursts = 0           # bursts of the current (or last) ring cycle, the first included
         self.disconnects = 0      # open-loop disconnects sent to the phone (kewlstart hang-up)
-        self._position = 0        # index into the cadence
-        self._timer: TimerHandle | None = None
+        self._position = 0        # index into the cadence: even a burst, odd the silence after it
+        self._timer: TimerHandle | None = None   # the cadence's next step, while a ring cycle runs
+
+    @property
+    def alerting(self) -> bool:
+        """A ring cycle runs (DAHDI's RINGON/RINGOFF transmit states): bursts and silences."""
+        return self._timer is not None
 
     @property
     def ringing(self) -> bool:
         """Whether the bell sounds at this moment (False between bursts)."""
-        return self.ringer_on
+        return self.alerting and self._position % 2 == 0
 
     @property
     def state(self) -> str:
         """``ringing`` (a burst), ``ring-pause`` (silence between bursts), ``off-hook`` or ``on-hook``."""
         if self.alerting:
-            return "ringing" if self.ringer_on else "ring-pause"
+            return "ringing" if self.ringing else "ring-pause"
         return "off-hook" if self.off_hook else "on-hook"
 
     # -- the near end (DAHDI_HOOK) -------------------------------------------------
@@ -74,23 +77,22 @@ class FxsPort:
             raise dahdi_error(errno.EINVAL, f"channel {self.spec.channo}: {op.name} makes no sense on an FXS port")
 
     def _start_ringing(self) -> None:
-        self.alerting, self.ringer_on, self.bursts, self._position = True, True, 1, 0
+        self.bursts, self._position = 1, 0
         self._timer = self.clock.call_later(self.spec.ring_cadence[0], self._next_phase)
 
     def _next_phase(self) -> None:
         """One step of the cadence: a burst ends (RINGEROFF) or a new one starts (RINGERON)."""
         cadence = self.spec.ring_cadence
         self._position = (self._position + 1) % len(cadence)
-        self.ringer_on = self._position % 2 == 0
-        self.bursts += self.ringer_on
+        burst = self._position % 2 == 0
+        self.bursts += burst
         self._timer = self.clock.call_later(cadence[self._position], self._next_phase)
-        self.emit(EventType.RINGERON if self.ringer_on else EventType.RINGEROFF)
+        self.emit(EventType.RINGERON if burst else EventType.RINGEROFF)
 
     def _stop_ringing(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self.alerting = self.ringer_on = False
 
     # -- the far end (the agent's hand) ------------------------------------------------
 
