@@ -24,6 +24,7 @@ __all__ = [
 Mode = Literal["alaw", "ulaw", "linear"]
 
 BLOCK_SAMPLES = 160  # 20 ms at 8 kHz: the block size qbox runs every channel at
+IDLE_CODE = {"alaw": 0xD5, "ulaw": 0xFF}   # G.711 silence: the code for 0 in each law
 
 
 class DahdiError(OSError):

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from drivers.dahdi.interface import BLOCK_SAMPLES, ChannelEvent, Mode, SpanMedia
+from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE, ChannelEvent, Mode, SpanMedia
 
 __all__ = ["MemorySpanMedia", "IDLE_CODE"]
-
-IDLE_CODE = {"alaw": 0xD5, "ulaw": 0xFF}
 
 
 class MemorySpanMedia(SpanMedia):

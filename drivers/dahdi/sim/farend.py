@@ -35,7 +35,7 @@ from pathlib import Path
 
 from drivers.clock import ManualClock
 from drivers.dahdi.interface import (
-    BLOCK_SAMPLES, Alarm, ChannelEvent, ChannelStatus, DahdiError, EventType, HookOp, SpanStatus,
+    BLOCK_SAMPLES, IDLE_CODE, Alarm, ChannelEvent, ChannelStatus, DahdiError, EventType, HookOp, SpanStatus,
 )
 from drivers.dahdi.sim import wire
 from drivers.dahdi.sim.line import Fault, FaultKind, SpanLine, parse_fault
@@ -48,7 +48,6 @@ __all__ = ["FarEnd", "FarSpan", "FarPort", "TICK"]
 log = logging.getLogger(__name__)
 
 TICK = BLOCK_SAMPLES / 8000          # one 20 ms block
-_IDLE_CODE = {"alaw": 0xD5, "ulaw": 0xFF}   # G.711 silence
 _AIS_CODE = 0xFF                     # all ones
 _MAX_FRAME = 1024                    # longer than any LAPD frame (N201 = 260)
 _INBOX_FRAMES = 1000                 # what the far end keeps unread before dropping the oldest
@@ -155,7 +154,7 @@ class FarSpan:
         self.channel_links: dict[int, _Link] = {}      # B-channels opened one by one
         self.pending: dict[int, collections.deque[bytes]] = {}   # their blocks from the near end, in order
         self.block_size = len(spec.bchannel_channos) * BLOCK_SAMPLES
-        self.idle = bytes([_IDLE_CODE[spec.law]]) * BLOCK_SAMPLES
+        self.idle = bytes([IDLE_CODE[spec.law]]) * BLOCK_SAMPLES
         self.stats: collections.Counter[str] = collections.Counter()
 
     # -- the far end's side ---------------------------------------------------------
@@ -217,7 +216,7 @@ class FarPort:
         self.link: _Link | None = None
         self.audio = _Inbox(_INBOX_BLOCKS)
         self.outbox: collections.deque[bytes] = collections.deque(maxlen=_OUTBOX_BLOCKS)
-        self.idle = bytes([_IDLE_CODE[spec.law]]) * BLOCK_SAMPLES
+        self.idle = bytes([IDLE_CODE[spec.law]]) * BLOCK_SAMPLES
 
     def lift(self) -> None:
         with self._farend._lock:
