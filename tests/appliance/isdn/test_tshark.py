@@ -18,7 +18,7 @@ PI_ERROR = 0x00800000
 # Facility contents: ROSE profile, invoke id 1, QSIG callingName, "Alice" (presentation allowed).
 CALLING_NAME_INVOKE = bytes([0x91, 0xA1, 0x0D, 0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x80, 0x05]) + b"Alice"
 
-SENT_BY_QBOX = {name for name in MESSAGE_TYPES.values()} & {
+SENT_BY_QBOX = {
     "SETUP", "SETUP ACKNOWLEDGE", "CALL PROCEEDING", "ALERTING", "PROGRESS", "CONNECT",
     "CONNECT ACKNOWLEDGE", "DISCONNECT", "RELEASE", "RELEASE COMPLETE", "STATUS", "STATUS ENQUIRY",
     "INFORMATION", "RESTART", "RESTART ACKNOWLEDGE", "FACILITY",
