@@ -12,7 +12,7 @@ from typing import Literal
 
 from drivers.dahdi.zones import RING_CADENCES
 
-__all__ = ["SpanSpec", "PortSpec", "LineTiming", "LBO_TEXT", "SIGNALLING_TEXT", "RING_CADENCES"]
+__all__ = ["SpanSpec", "PortSpec", "LineTiming", "LBO_TEXT", "SIGNALLING_TEXT"]
 
 #: The words dahdi_scan prints for each ``lbo`` setting (dahdi-tools' lbostr table).
 LBO_TEXT = (

@@ -14,7 +14,8 @@ import pytest
 from drivers.clock import ManualClock
 from drivers.dahdi import DahdiError, EventType, HookOp
 from drivers.dahdi.sim.ports import FxsPort
-from drivers.dahdi.sim.spec import RING_CADENCES, PortSpec
+from drivers.dahdi.sim.spec import PortSpec
+from drivers.dahdi.zones import RING_CADENCES
 from tests.drivers.dahdi.test_sim_backend import backend, drain_events, farend, sim_dir  # noqa: F401  (fixtures)
 
 ON, OFF = EventType.RINGERON, EventType.RINGEROFF
