@@ -477,9 +477,7 @@ class AcdEngine:
         they joined with; offers already ringing keep their timeout."""
         q = self._queue(config.name)
         self._core.set_queue(q.idx, config.weight, STRATEGIES[config.canonical_strategy].code, config.ringinuse)
-        fresh = QueueRuntime(config, q.idx)
-        for name in ("config", "strategy", "rules", "join_conditions", "leave_conditions"):
-            setattr(q, name, getattr(fresh, name))
+        q.configure(config)
         if q.leave_conditions:
             self._leave_queues.add(q.name)
         else:
@@ -493,9 +491,9 @@ class AcdEngine:
         it lists, against which run-time removals are remembered across restarts.  The
         memberships themselves change through add_member/remove_member/set_penalty."""
         agent = self._agent(config.id)
-        before = self.agent_record(agent.id).removed
+        before = self._removed(agent)
         agent.config = config
-        after = self.agent_record(agent.id).removed
+        after = self._removed(agent)
         now, wall = self.clock.now(), self.clock.wall()
         for queue in sorted(before ^ after):      # the store's removal markers follow
             self._emit(ev.MembershipChanged(now, wall, queue, agent.id, queue in agent.members))
@@ -591,9 +589,13 @@ class AcdEngine:
         if agent.last_call_end is not None:
             last_end = self.clock.wall() - (self.clock.now() - agent.last_call_end)
         members = {q: (m.penalty, m.paused, m.pause_reason, m.calls) for q, m in agent.members.items()}
-        removed = frozenset(m.queue for m in agent.config.queues if m.queue not in agent.members)
         return AgentRecord(agent.id, agent.logged_in and not agent.logout_pending, agent.pause_reason,
-                           agent.calls, agent.talk_time, last_end, members, removed)
+                           agent.calls, agent.talk_time, last_end, members, self._removed(agent))
+
+    @staticmethod
+    def _removed(agent: AgentRuntime) -> frozenset[str]:
+        """The configured queues the agent was taken out of at run time."""
+        return frozenset(m.queue for m in agent.config.queues if m.queue not in agent.members)
 
     # ---- queries ------------------------------------------------------------------------
 

@@ -31,14 +31,18 @@ class QueueRuntime:
                  "abandoned", "rules", "join_conditions", "leave_conditions")
 
     def __init__(self, config: QueueConfig, idx: int) -> None:
-        self.config = config
         self.name = config.name
         self.idx = idx                      # queue id in the routing core
-        self.strategy = config.canonical_strategy
         self.holdtime = 0.0                 # app_queue's running hold-time average (EHT)
         self.members: dict[str, AgentRuntime] = {}        # agent id -> agent, config order
         self.callers: dict[int, "CallerRuntime"] = {}      # core caller id -> caller
         self.abandoned: dict[str, AbandonedRecord] = {}    # callerid -> last abandon
+        self.configure(config)
+
+    def configure(self, config: QueueConfig) -> None:
+        """Take ``config`` and what follows from it (also on a reload)."""
+        self.config = config
+        self.strategy = config.canonical_strategy
         self.rules: tuple[PenaltyRule, ...] = tuple(sorted(config.penaltychange, key=lambda r: r.after))
         self.join_conditions = config.join_conditions
         self.leave_conditions = config.leave_conditions
