@@ -8,7 +8,8 @@ mirrors the few facts routing needs into this core and asks it two questions:
   take?  Across all the agent's queues: highest queue weight first, then highest
   caller priority, then the caller who joined first (longest wait).  Only callers
   whose penalty window ``[min_penalty, max_penalty]`` holds the agent's penalty in
-  that queue, and who are not blocked (being rung, or waiting out ``retry``).
+  that queue, raised to the caller's ``raise_penalty`` if below it (app_queue's
+  QUEUE_RAISE_PENALTY), and who are not blocked (being rung, or waiting out ``retry``).
 * ``select_agents(caller)``: a caller can be offered; which agents ring, by the
   queue's strategy?  Usable agents only (free, not paused in the queue, penalty in
   the caller's window, device not busy unless the queue rings in use).  Agents this
@@ -119,7 +120,7 @@ cdef struct Caller:
     int queue
     int priority
     long long seq
-    int min_penalty
+    int min_penalty       # on members' own penalties, raise included (see _set_window)
     int max_penalty
     int raise_penalty     # members below it rank as if at it (app_queue's QUEUE_RAISE_PENALTY)
     bint blocked
@@ -132,6 +133,25 @@ cdef inline bint _before(Caller *a, Caller *b):
     if a.priority != b.priority:
         return a.priority > b.priority
     return a.seq < b.seq
+
+
+cdef inline int _raised(int penalty, Caller *cl):
+    """A member's penalty as caller ``cl`` sees it: below its raise_penalty counts as at it."""
+    return penalty if penalty >= cl.raise_penalty else cl.raise_penalty
+
+
+cdef inline void _set_window(Caller *cl, int min_penalty, int max_penalty, int raise_penalty):
+    """Store the caller's window as a test on members' own penalties that admits exactly
+    those whose raised penalty is in ``[min_penalty, max_penalty]``, so the hot loops
+    compare without raising: a raise inside the window lets every lower member in; a raise
+    above it shuts the window."""
+    cl.raise_penalty = raise_penalty
+    if raise_penalty < min_penalty:
+        cl.min_penalty, cl.max_penalty = min_penalty, max_penalty
+    elif raise_penalty <= max_penalty:
+        cl.min_penalty, cl.max_penalty = 0, max_penalty
+    else:
+        cl.min_penalty, cl.max_penalty = C_NO_LIMIT, 0
 
 
 cdef class RoutingCore:
@@ -281,8 +301,8 @@ cdef class RoutingCore:
 
     def add_caller(self, int q, int priority, long long seq, int min_penalty, int max_penalty,
                    int raise_penalty=0):
-        """Queue a caller; ``seq`` orders equal priorities (smaller joined first).  The
-        window applies to members' own penalties; ``raise_penalty`` only ranks them."""
+        """Queue a caller; ``seq`` orders equal priorities (smaller joined first).  A
+        member below ``raise_penalty`` counts as at it, for the window and the ranking."""
         self._check_queue(q)
         cdef int c
         if self.free_callers.n:
@@ -296,9 +316,7 @@ cdef class RoutingCore:
         cl.queue = q
         cl.priority = priority
         cl.seq = seq
-        cl.min_penalty = min_penalty
-        cl.max_penalty = max_penalty
-        cl.raise_penalty = raise_penalty
+        _set_window(cl, min_penalty, max_penalty, raise_penalty)
         cl.blocked = False
         cl.alive = True
         cl.tried.n = 0
@@ -319,9 +337,7 @@ cdef class RoutingCore:
 
     def set_penalty_window(self, int c, int min_penalty, int max_penalty, int raise_penalty=0):
         self._check_caller(c)
-        self.callers[c].min_penalty = min_penalty
-        self.callers[c].max_penalty = max_penalty
-        self.callers[c].raise_penalty = raise_penalty
+        _set_window(&self.callers[c], min_penalty, max_penalty, raise_penalty)
 
     def set_blocked(self, int c, bint blocked):
         self._check_caller(c)
@@ -484,7 +500,7 @@ cdef class RoutingCore:
             ag = &self.agents[mem.agent]
             if cl.tried.n and _list_has(&cl.tried, mem.agent):
                 continue
-            penalty = mem.penalty if mem.penalty >= cl.raise_penalty else cl.raise_penalty
+            penalty = _raised(mem.penalty, cl)
             k2 = 0
             k3 = mem.order
             if strategy == S_RINGALL:
@@ -520,7 +536,7 @@ cdef class RoutingCore:
             result = []
             for i in range(n_usable):
                 mem = &self.members[self.scratch.items[i]]
-                penalty = mem.penalty if mem.penalty >= cl.raise_penalty else cl.raise_penalty
+                penalty = _raised(mem.penalty, cl)
                 if penalty == <int>b1 and not (cl.tried.n and _list_has(&cl.tried, mem.agent)):
                     result.append(mem.agent)
             return result

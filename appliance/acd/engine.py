@@ -25,7 +25,7 @@ from appliance.acd.agents import (
 )
 from appliance.acd.announcements import position_announcement
 from appliance.acd.config import AgentConfig, QueueConfig, validate_acd
-from appliance.acd.escalation import admits, core_window, escalation_rules, starting_window
+from appliance.acd.escalation import admits, escalation_rules, starting_window
 from appliance.acd.queues import (
     AbandonedRecord, CallerRuntime, CallerStatus, QueueRuntime, QueueStatus, member_present,
 )
@@ -217,8 +217,8 @@ class AcdEngine:
             self._flush()
             return JoinResult(refused, 0)
 
-        caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, *self._core_window(caller),
-                                           caller.raise_penalty)
+        caller.idx = self._core.add_caller(q.idx, caller.priority, caller.seq, caller.min_penalty,
+                                           caller.max_penalty, caller.raise_penalty)
         q.callers[caller.idx] = caller
         self._caller_at[caller.idx] = caller
         self._callers[caller_id] = caller
@@ -873,15 +873,11 @@ class AcdEngine:
                 caller.min_penalty, caller.max_penalty, caller.raise_penalty = moved
                 changed = True
         if changed and emit:
-            self._core.set_penalty_window(caller.idx, *self._core_window(caller), caller.raise_penalty)
+            self._core.set_penalty_window(caller.idx, caller.min_penalty, caller.max_penalty, caller.raise_penalty)
             high = None if caller.max_penalty == NO_LIMIT else caller.max_penalty
             self._emit(ev.CallerPenaltyChanged(now, self.clock.wall(), caller.queue.name, caller.id,
                                                caller.min_penalty, high, caller.raise_penalty))
         return changed
-
-    @staticmethod
-    def _core_window(caller: CallerRuntime) -> tuple[int, int]:
-        return core_window(caller.min_penalty, caller.max_penalty, caller.raise_penalty, NO_LIMIT)
 
     def _skip_empty_level(self, caller: CallerRuntime) -> bool:
         """mod_callcenter's tier_rule_no_agent_no_wait: no staffed member in the window."""

@@ -8,7 +8,7 @@ the lowest after ``i * wait_second``.
 
 A caller's window is ``(min, max, raise)``.  app_queue's raise_penalty counts a member
 whose penalty is below ``raise`` as having ``raise`` (calc_metric, get_member_status):
-:func:`admits` is that test, and the ring order uses the raised value too.
+:func:`admits` is that test; the routing core applies the same raise when it picks.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from appliance.acd.config import PenaltyRule, QueueConfig
 
-__all__ = ["escalation_rules", "starting_window", "admits", "core_window"]
+__all__ = ["escalation_rules", "starting_window", "admits"]
 
 
 def escalation_rules(config: QueueConfig, member_penalties: Iterable[int]) -> tuple[PenaltyRule, ...]:
@@ -49,15 +49,3 @@ def starting_window(config: QueueConfig, member_penalties: Iterable[int], unlimi
 def admits(penalty: int, min_penalty: int, max_penalty: int, raise_penalty: int) -> bool:
     """Does a member with ``penalty`` fall in the caller's window, once raised?"""
     return min_penalty <= max(penalty, raise_penalty) <= max_penalty
-
-
-def core_window(min_penalty: int, max_penalty: int, raise_penalty: int, unlimited: int) -> tuple[int, int]:
-    """The window on members' own penalties that admits exactly what :func:`admits`
-    does, for a routing core that knows no raise: members below a raise inside the
-    window all count as at it, so the window opens down to 0; a raise above the
-    window shuts it."""
-    if raise_penalty < min_penalty:
-        return min_penalty, max_penalty
-    if raise_penalty <= max_penalty:
-        return 0, max_penalty
-    return unlimited, 0

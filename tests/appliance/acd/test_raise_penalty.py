@@ -8,10 +8,10 @@ import pytest
 
 from appliance.acd import PenaltyRule, QueueConfig
 from appliance.acd import events as ev
-from appliance.acd.escalation import admits, core_window
+from appliance.acd.escalation import admits
 from appliance.config import ConfigError, load_config_text
 from appliance.errors import BadInput
-from cython_ext.acdcore import NO_LIMIT
+from cython_ext.acdcore import NO_LIMIT, STRATEGY_CODES, RoutingCore
 from tests.appliance.acd.conftest import agents_in
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "branch.yaml"
@@ -112,9 +112,16 @@ def test_the_raise_is_not_clamped_to_the_max_but_the_min_is():
 @pytest.mark.parametrize("penalty", range(8))
 @pytest.mark.parametrize("low, high, lift", [(0, NO_LIMIT, 0), (2, 5, 0), (2, 5, 1), (2, 5, 2), (2, 5, 4),
                                              (2, 5, 5), (2, 5, 6), (0, 0, 3), (3, 3, 3)])
-def test_the_core_window_admits_exactly_the_raised_members(penalty, low, high, lift):
-    lo, hi = core_window(low, high, lift, NO_LIMIT)
-    assert (lo <= penalty <= hi) == admits(penalty, low, high, lift)
+def test_the_routing_core_admits_exactly_the_raised_members(penalty, low, high, lift):
+    core = RoutingCore(seed=1)
+    q = core.add_queue(0, STRATEGY_CODES["ringall"], False)
+    agent = core.add_agent()
+    core.add_member(agent, q, penalty, 0)
+    core.set_agent(agent, True, False)
+    c = core.add_caller(q, 0, 1, low, high, lift)
+    expected = admits(penalty, low, high, lift)
+    assert (core.select_agents(c) == [agent]) == expected
+    assert (core.best_caller(agent) == c) == expected
 
 
 def test_bad_raise_values_name_the_field():
