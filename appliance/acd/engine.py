@@ -75,12 +75,12 @@ class AcdEngine:
             self.queues[config.name] = QueueRuntime(config, idx)
         # leavewhenempty is checked on every member change, so only where configured
         self._leave_queues = {name for name, q in self.queues.items() if q.leave_conditions}
-        for order, config in enumerate(agents):
+        for config in agents:
             agent = AgentRuntime(config, self._core.add_agent())
             self.agents[config.id] = agent
             self._agent_at.append(agent)
             for membership in config.queues:
-                self._attach_member(agent, membership.queue, membership.penalty, order)
+                self._attach_member(agent, membership.queue, membership.penalty)
 
     # ---- subscribers -----------------------------------------------------------------
 
@@ -460,8 +460,7 @@ class AcdEngine:
         self._check_penalty("penalty", penalty)
         if queue in agent.members:
             raise BadInput(f"agent {agent_id!r} is already a member of queue {queue!r}")
-        order = list(self.agents).index(agent.id)
-        self._attach_member(agent, q.name, penalty, order)
+        self._attach_member(agent, q.name, penalty)
         now, wall = self.clock.now(), self.clock.wall()
         self._emit(ev.MembershipChanged(now, wall, queue, agent.id, True))
         if agent.logged_in:
@@ -531,8 +530,11 @@ class AcdEngine:
         self._agent_freed(agent)
         self._flush()
 
-    def _attach_member(self, agent: AgentRuntime, queue: str, penalty: int, order: int) -> MemberRuntime:
+    def _attach_member(self, agent: AgentRuntime, queue: str, penalty: int) -> MemberRuntime:
+        """The member's order (linear, rrordered) is the agent's place in the configuration,
+        which is its core id."""
         q = self.queues[queue]
+        order = agent.idx
         member = MemberRuntime(queue, penalty, order, self._core.add_member(agent.idx, q.idx, penalty, order))
         agent.members[queue] = member
         q.members[agent.id] = agent
@@ -565,8 +567,7 @@ class AcdEngine:
                 if queue not in self.queues:
                     log.warning("event=restore_skipped agent=%s queue=%s reason=not_configured", record.id, queue)
                     continue
-                member = agent.members.get(queue) or self._attach_member(
-                    agent, queue, penalty, list(self.agents).index(agent.id))
+                member = agent.members.get(queue) or self._attach_member(agent, queue, penalty)
                 member.penalty, member.paused, member.pause_reason, member.calls = penalty, paused, reason, calls
                 self._core.set_member(member.idx, penalty, paused, calls)
             for queue in record.removed:
