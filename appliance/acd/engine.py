@@ -855,8 +855,7 @@ class AcdEngine:
             if not q.leave_conditions or not q.callers:
                 continue
             for caller in list(q.callers.values()):
-                if caller.state in ("waiting", "retry") and not self._anyone_present(q, caller, q.leave_conditions):
-                    self._leave(caller, "empty")
+                self._check_leave_empty_caller(caller)
 
     # ---- escalation ---------------------------------------------------------------------
 
