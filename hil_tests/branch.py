@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ import yaml
 
 from appliance.control import ControlClient
 from hil_tests.rigs.process import RigProcess
+from hil_tests.simbench import terminate
 
 __all__ = ["SimulatedBranch", "ServiceFailed", "BalanceService"]
 
@@ -115,13 +115,8 @@ class SimulatedBranch:
         return self.rig.wait(timeout)
 
     def stop(self) -> None:
-        if self.service is not None and self.service.poll() is None:
-            self.service.send_signal(signal.SIGTERM)     # before its far end goes away
-            try:
-                self.service.wait(20)
-            except subprocess.TimeoutExpired:
-                self.service.kill()
-                self.service.wait()
+        if self.service is not None:
+            terminate(self.service, 20)                 # before its far end goes away
         self.rig.stop()
         self.balance.stop()
 

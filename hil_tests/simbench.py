@@ -18,7 +18,20 @@ from pathlib import Path
 from drivers.dahdi import DahdiError
 from drivers.dahdi.sim import SimControl
 
-__all__ = ["SimulatorProcess", "SimulatorFailed"]
+__all__ = ["SimulatorProcess", "SimulatorFailed", "terminate"]
+
+
+def terminate(process: subprocess.Popen, timeout: float) -> int:
+    """End a child process: SIGTERM (its orderly shutdown), SIGKILL if it has not exited after
+    ``timeout`` seconds; returns its exit status.  Nothing is sent to a process already gone."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 class SimulatorFailed(RuntimeError):
@@ -83,14 +96,7 @@ class SimulatorProcess:
             self._control = None
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return terminate(self.process, timeout)
 
     def log_tail(self, lines: int = 5) -> str:
         try:

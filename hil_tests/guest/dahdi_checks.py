@@ -23,7 +23,6 @@ import json
 import random
 import re
 import select
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from appliance.isdn.stack import Stack
 from cython_ext import g711, tones
 from drivers.clock import ManualClock
 from drivers.dahdi import Alarm, EventType, open_backend
+from hil_tests.simbench import terminate
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "loc_pair.yaml"
@@ -399,14 +399,7 @@ class BoxService:
 
     def stop(self) -> int:
         """SIGTERM (the service's orderly shutdown); SIGKILL if it does not exit in time."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return terminate(self.process, DEADLINE)
 
 
 class Exchange:

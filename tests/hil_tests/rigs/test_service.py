@@ -6,7 +6,6 @@ CDR, agents' breaks over the control API); the rig's count and the service's mus
 """
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from drivers.clock import ManualClock
 from drivers.dahdi.sim import FarEnd, LineTiming
 from hil_tests.rigs import TrafficProfile, TrafficRig
 from hil_tests.rigs.profile import Script
+from hil_tests.simbench import terminate
 from tests.hil_tests.rigs.conftest import SPANS
 
 IVR = """\
@@ -74,12 +74,7 @@ def test_market_open_traffic_through_the_real_service(simdir):
                 time.sleep(0.05)
             agents = {a["id"]: a["state"] for a in client.request("agents")}
     finally:
-        service.send_signal(signal.SIGTERM)            # before the far end goes away
-        try:
-            service.wait(20)
-        except subprocess.TimeoutExpired:
-            service.kill()
-            service.wait()
+        terminate(service, 20)                          # before the far end goes away
         farend.stop()
         log.close()
     service_log = (root / "service.log").read_text()
