@@ -23,17 +23,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from appliance.alarms.sources import DAHDI_ALARM_LFA, DAHDI_ALARM_LOS
+from drivers.dahdi.interface import Alarm
+
 __all__ = ["Fault", "FaultSpecError", "parse_fault", "parse_faults", "SPAN_KINDS", "DEVICE_KINDS"]
 
-# DAHDI_ALARM_* from <dahdi/user.h>: RED 8, YELLOW 4, BLUE 16, LOS 1<<8, LFA 1<<9.
-_RED, _YELLOW, _BLUE, _LOS, _LFA = 8, 4, 16, 1 << 8, 1 << 9
+# DAHDI_ALARM_* bits from <dahdi/user.h>
 SPAN_KINDS = {
-    "los": _RED | _LOS,     # loss of signal: RED with the LOS detail bit
-    "lof": _RED | _LFA,     # loss of frame alignment: RED with LFA
-    "ais": _BLUE,           # all ones from upstream
-    "rai": _YELLOW,         # the far end reports an alarm
-    "ber": 0,               # no alarm bit: line error counters climb
-    "dchan": 0,             # the D-channel stops answering (Q.921 down)
+    "los": Alarm.RED | DAHDI_ALARM_LOS,     # loss of signal: RED with the LOS detail bit
+    "lof": Alarm.RED | DAHDI_ALARM_LFA,     # loss of frame alignment: RED with LFA
+    "ais": Alarm.BLUE,                      # all ones from upstream
+    "rai": Alarm.YELLOW,                    # the far end reports an alarm
+    "ber": 0,                               # no alarm bit: line error counters climb
+    "dchan": 0,                             # the D-channel stops answering (Q.921 down)
 }
 DEVICE_KINDS = {"tower": ("unplug",), "sound": ("unplug",)}
 
