@@ -61,7 +61,6 @@ class TrafficRig:
         self.mode = "lockstep" if lockstep else "realtime"
         self._arrival_rng = random.Random(f"{profile.seed}:arrivals")
         self._caller_rng = random.Random(f"{profile.seed}:callers")
-        self._agent_rng = random.Random(f"{profile.seed}:agents")
         self._call_rng = random.Random(f"{profile.seed}:calls")
         self.arrivals = ArrivalProcess(profile, self._arrival_rng)
         self.control = ControlWorker(control_socket) if control_socket else None
