@@ -39,6 +39,7 @@ from appliance.isdn.stack import Stack
 from cython_ext import g711, tones
 from drivers.clock import ManualClock
 from drivers.dahdi import Alarm, EventType, open_backend
+from drivers.dahdi.interface import IDLE_CODE
 from hil_tests.simbench import terminate
 
 HERE = Path(__file__).resolve().parent
@@ -340,7 +341,7 @@ def test_hdlc_frames_cross_dchannels_intact(backend, dahdi):
 
 # --- one ISDN call through the service ---------------------------------------------------------
 
-IDLE_ALAW = 0xD5          # A-law code of a zero sample: what an idle B-channel carries
+IDLE_ALAW = IDLE_CODE["alaw"]   # A-law code of a zero sample: what an idle B-channel carries
 SERVICE_START = 60.0      # seconds `qbox run` may take to answer on its control socket (TCG is slow)
 CALL_DEADLINE = 30.0      # seconds each stage of the call may take
 CALLED, CALLING = "95588", "13800000001"

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cython_ext import g711, tones
-from drivers.dahdi.interface import BLOCK_SAMPLES
+from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE
 
 __all__ = [
     "SILENCE_CODE", "DtmfStyle", "dtmf_audio", "tone_block", "PromptEar", "loud_samples",
 ]
 
-SILENCE_CODE = {"alaw": 0xD5, "ulaw": 0xFF}    # G.711 code of sample 0
+SILENCE_CODE = IDLE_CODE                       # G.711 code of sample 0
 _LOUD_THRESHOLD = 128                          # |sample| above this is sound (about -45 dBm0)
 _LOUD_TABLES: dict[str, bytes] = {}
 
