@@ -97,11 +97,12 @@ class SimulatedBranch:
         self.balance.start()
         self._write_config()
         self.rig.start()
-        self.service = subprocess.Popen(
-            [sys.executable, "-m", "appliance.cli", "run", "--config", str(self.config_path),
-             "--state-dir", str(self.state), "--socket", str(self.socket), "--log-level", "warning",
-             *(["--lockstep"] if self.lockstep else []), *self.service_options],
-            stdout=open(self.service_log, "w"), stderr=subprocess.STDOUT, cwd=os.getcwd())
+        with open(self.service_log, "w") as log:         # the child keeps its own copy
+            self.service = subprocess.Popen(
+                [sys.executable, "-m", "appliance.cli", "run", "--config", str(self.config_path),
+                 "--state-dir", str(self.state), "--socket", str(self.socket), "--log-level", "warning",
+                 *(["--lockstep"] if self.lockstep else []), *self.service_options],
+                stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd())
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.service.poll() is not None or time.monotonic() > deadline:
