@@ -22,13 +22,13 @@ from pathlib import Path
 from cython_ext import g711
 from cython_ext.dtmf import MultiChannelDtmf
 from cython_ext.mixer import Mixer
-from drivers.dahdi.interface import BLOCK_SAMPLES, SpanMedia
+from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE, SpanMedia
 
 __all__ = ["ChannelRef", "MediaEngine", "Recorder", "SILENCE"]
 
 log = logging.getLogger(__name__)
 
-SILENCE = {"alaw": 0xD5, "ulaw": 0xFF}  # the code for 0 (A-law's idle pattern is 0x55 ^ 0x80)
+SILENCE = IDLE_CODE     # G.711's code for 0 per law (drivers.dahdi.interface owns the table)
 
 
 @dataclass(frozen=True, order=True)

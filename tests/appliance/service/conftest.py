@@ -30,6 +30,7 @@ from appliance.isdn.stack import Stack
 from cython_ext import g711, tones
 from drivers.clock import ManualClock
 from drivers.dahdi.sim import FarEnd
+from hil_tests.simbench import terminate
 
 BLOCK = 160
 IDLE = 0xD5
@@ -274,10 +275,5 @@ def box_factory(tmp_path):
 
     yield make
     for box in boxes:
-        if box.process.poll() is None:
-            box.process.send_signal(signal.SIGTERM)
-            try:
-                box.process.wait(10)
-            except subprocess.TimeoutExpired:
-                box.process.kill()
+        terminate(box.process, 10)
         box.farend.stop()
