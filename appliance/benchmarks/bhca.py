@@ -102,14 +102,15 @@ def measure(calls: int, config: str | Path = DEFAULT_CONFIG, seed: int = 1, *, t
             agent_spans: int | None = None, barge_in: float | None = None, recording: bool = True) -> dict:
     from hil_tests.branch import SimulatedBranch   # the bench drives the simulated world
 
-    rig_options = RIG_OPTIONS + (("--barge-in", str(barge_in)) if barge_in is not None and barge_in >= 0 else ())
+    barge = ("--barge-in", str(barge_in)) if barge_in is not None and barge_in >= 0 else ()
     with tempfile.TemporaryDirectory(prefix="qbox-bhca-", dir=_memory_dir()) as tmp, \
             SimulatedBranch(config, tmp, duration=86400, lockstep=True, calls=calls, seed=seed,
-                            rig_options=rig_options,
+                            rig_options=RIG_OPTIONS + barge + ("--go", str(Path(tmp) / "go")),
                             adjust=lambda c: busy_hour(c, trunks, agent_spans, recording)) as branch:
         branch.start()
         box = load_config(branch.config_path)
         cpu_before, status_before = branch.service_cpu_seconds(), branch.request("status")
+        (Path(tmp) / "go").touch()        # the rig offers its first call only now
         wall = time.monotonic()
         report = branch.wait()
         branch.wait_for_cdrs(report["offered"])

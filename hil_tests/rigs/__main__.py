@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="after the offer window, let calls finish this long before hanging up (default 120)")
     parser.add_argument("--wait", type=float, default=60.0, metavar="S",
                         help="real seconds to wait for the service to take up the spans (default 60)")
+    parser.add_argument("--go", metavar="FILE",
+                        help="offer the first call only once FILE exists (a bench reads its baseline first)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="S",
                         help="seconds a span shows RECOVERING after it comes up (DAHDI: 5; default 0)")
     parser.add_argument("--pcap", metavar="DIR", help="capture each span's D-channel as DIR/spanN.pcap")
@@ -122,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                      max_calls=args.calls, capture_dir=args.pcap)
     rig.install_signal_handlers()
     try:
-        report = rig.run(args.duration, drain=args.drain, wait=args.wait)
+        go = Path(args.go) if args.go else None
+        report = rig.run(args.duration, drain=args.drain, wait=args.wait,
+                         start_when=go.exists if go is not None else None)
     except RigNotReady as exc:
         print(f"python -m hil_tests.rigs: {exc}", file=sys.stderr)
         return 1

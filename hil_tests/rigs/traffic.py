@@ -20,6 +20,7 @@ import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from appliance.calls import agent_interface
@@ -91,16 +92,20 @@ class TrafficRig:
             self.exchange.step()
         log.info("event=rig_ready mode=%s spans=%d", self.mode, len(self.config.spans))
 
-    def run(self, duration: float, *, drain: float = 120.0, wait: float = 60.0, settle: float = 10.0) -> dict:
+    def run(self, duration: float, *, drain: float = 120.0, wait: float = 60.0, settle: float = 10.0,
+            start_when: Callable[[], bool] | None = None) -> dict:
         """Offer traffic for ``duration`` s, drain, clear what is left; return the report.
 
         ``drain``: run time the calls in progress get to finish; ``settle``: run time
         the service gets to clear what the rig hung up; ``wait``: real seconds for the
-        service to take up the spans.
+        service to take up the spans, and then for ``start_when`` (if given) to hold
+        before the first call (a bench reads its baseline first).
         """
         if duration < 0 or drain < 0:
             raise ValueError("duration and drain must not be negative")
         self.wait_ready(wait)
+        if start_when is not None:
+            self._wait_for_start(start_when, wait)
         self._start = self.clock.now()
         arrive_at = self.arrivals.next_after(0.0, duration)
         while not self._stopping:
@@ -115,6 +120,13 @@ class TrafficRig:
         self._clear_all(settle)
         self._linger(_LINGER)
         return self.report()
+
+    def _wait_for_start(self, start_when: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not start_when():
+            if time.monotonic() > deadline or self._stopping:
+                raise RigNotReady(f"told to wait for a start signal that did not come within {timeout:g} s")
+            self.exchange.step()
 
     def _step(self) -> None:
         self.exchange.step()

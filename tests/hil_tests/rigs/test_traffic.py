@@ -129,3 +129,21 @@ def test_real_time_run_with_a_compressed_profile(bench):
     assert report["answered"] == 3 and report["digits_pressed"] == service.counters["digits_detected"]
     # the far end kept time on its own: the service answered about 50 blocks a second
     assert rig.exchange.counters["blocks"] > 2 * 50 * 3
+
+
+def test_no_call_is_offered_before_the_start_signal(bench):
+    config = box_config(2)
+    farend, service = bench(config)
+    rig = TrafficRig(farend, config, TrafficProfile(peak_per_minute=600, curve=FLAT, patience_mean=1000),
+                     lockstep=True, max_calls=3)
+    asked = []
+
+    def go() -> bool:               # asked once per line step while the rig waits
+        asked.append(service.counters["offered"])
+        return len(asked) > 50
+    try:
+        report = rig.run(60.0, drain=60.0, start_when=go)
+    finally:
+        rig.close()
+    assert len(asked) == 51 and set(asked) == {0}          # a second of line time, no call meanwhile
+    assert report["offered"] == 3 == service.counters["offered"]
