@@ -38,17 +38,13 @@ class Clock(Protocol):
 
 
 class _ManualTimer:
-    __slots__ = ("when", "seq", "callback", "args", "cancelled")
+    __slots__ = ("when", "callback", "args", "cancelled")
 
-    def __init__(self, when: float, seq: int, callback: Callable[..., Any], args: tuple) -> None:
+    def __init__(self, when: float, callback: Callable[..., Any], args: tuple) -> None:
         self.when = when
-        self.seq = seq
         self.callback = callback
         self.args = args
         self.cancelled = False
-
-    def __lt__(self, other: "_ManualTimer") -> bool:
-        return (self.when, self.seq) < (other.when, other.seq)
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -66,7 +62,8 @@ class ManualClock:
         # epoch default: 2026-01-01T00:00:00Z, so records made in tests are stable.
         self._now = start
         self._epoch = epoch - start
-        self._timers: list[_ManualTimer] = []
+        # (when, sequence, timer): tuples compare in C, and the sequence keeps ties in call order
+        self._timers: list[tuple[float, int, _ManualTimer]] = []
         self._seq = itertools.count()
 
     def now(self) -> float:
@@ -76,8 +73,8 @@ class ManualClock:
         return self._epoch + self._now
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> _ManualTimer:
-        timer = _ManualTimer(max(when, self._now), next(self._seq), callback, args)
-        heapq.heappush(self._timers, timer)
+        timer = _ManualTimer(max(when, self._now), callback, args)
+        heapq.heappush(self._timers, (timer.when, next(self._seq), timer))
         return timer
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> _ManualTimer:
@@ -85,9 +82,10 @@ class ManualClock:
 
     def next_due(self) -> float | None:
         """When the earliest pending timer fires, or None if there is none."""
-        while self._timers and self._timers[0].cancelled:
-            heapq.heappop(self._timers)
-        return self._timers[0].when if self._timers else None
+        timers = self._timers
+        while timers and timers[0][2].cancelled:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
 
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds``, firing due timers on the way."""
@@ -100,7 +98,7 @@ class ManualClock:
             due = self.next_due()
             if due is None or due > when:
                 break
-            timer = heapq.heappop(self._timers)
+            timer = heapq.heappop(self._timers)[2]
             self._now = timer.when
             timer.callback(*timer.args)
         self._now = max(self._now, when)
