@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from appliance.acd.agents import AgentRecord
 from appliance.acd.engine import AcdEngine
 from appliance.acd.events import AcdEvent
 from appliance.acd.recovery import lost_callers
@@ -19,7 +20,11 @@ from appliance.acd.stats import AgentTimes, StatsBook
 from appliance.store.acd import AcdStore
 from appliance.store.db import Store
 
-__all__ = ["attach_store"]
+__all__ = ["attach_store", "SNAPSHOT_S"]
+
+# Every agent's row is written afresh this often (engine clock), so the state changes a
+# restart replays (see appliance.store.acd) are at most this old.
+SNAPSHOT_S = 60.0
 
 
 def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None,
@@ -37,6 +42,13 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
     states = {agent_id: agent.derive_state() for agent_id, agent in engine.agents.items()}
     stats.restore(acd_store.load_intervals(stats.thresholds), times, engine.clock.now(), states)
 
+    def all_agents() -> list[tuple[AgentRecord, AgentTimes]]:
+        return [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes())) for a in sorted(engine.agents)]
+
+    # the times replayed above, and each agent's state starting now (this run's clock)
+    acd_store.snapshot_agents(all_agents(), engine.clock.wall())
+    next_snapshot = engine.clock.now() + SNAPSHOT_S
+
     pending: list[AcdEvent] = []
     agents_touched: set[str] = set()
 
@@ -48,6 +60,7 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
             agents_touched.add(agent_id)
 
     def commit() -> None:
+        nonlocal next_snapshot
         if not pending:
             return
         touched, agents = stats.take_touched()
@@ -58,6 +71,9 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
         acd_store.write(pending, agent_rows, interval_rows)
         pending.clear()
         agents_touched.clear()
+        if engine.clock.now() >= next_snapshot:      # after the events its times include
+            next_snapshot = engine.clock.now() + SNAPSHOT_S
+            acd_store.snapshot_agents(all_agents(), engine.clock.wall())
 
     scheduled = False
 

@@ -109,6 +109,15 @@ class AgentTimes:
     state: str = "logged_out"
     since: float = 0.0          # engine clock time the current state began
 
+    def enter(self, state: str, time: float) -> float:
+        """The agent entered ``state`` at ``time``: the state left gets its seconds;
+        returns them."""
+        spent = time - self.since
+        if self.state != "logged_out" and spent > 0:
+            self.seconds[self.state] = self.seconds.get(self.state, 0.0) + spent
+        self.state, self.since = state, time
+        return spent
+
     def total(self, state: str, now: Optional[float] = None) -> float:
         extra = now - self.since if now is not None and state == self.state else 0.0
         return self.seconds.get(state, 0.0) + extra
@@ -218,12 +227,10 @@ class StatsBook:
         times = self.agents.get(e.agent)
         if times is None:
             times = self.agents[e.agent] = AgentTimes(since=e.time)
-        spent = e.time - times.since
-        if times.state != "logged_out" and spent > 0:
-            times.seconds[times.state] = times.seconds.get(times.state, 0.0) + spent
-        if times.state == "wrapup" and e.agent in self._last_call:
+        left = times.state
+        spent = times.enter(e.state, e.time)
+        if left == "wrapup" and e.agent in self._last_call:
             self._bucket_at(*self._last_call[e.agent]).wrapup += spent
-        times.state, times.since = e.state, e.time
         self.touched_agents.add(e.agent)
 
     def _started(self, e: ev.EngineStarted) -> None:

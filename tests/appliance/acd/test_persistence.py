@@ -168,3 +168,67 @@ def test_reconfiguring_marks_a_run_time_removal_the_new_file_no_longer_lists(tmp
     engine.reconfigure_agent(AgentConfig("a", queues=(Membership("q"),)))
     rows = Store(db).db.execute("SELECT queue FROM acd_members WHERE agent = 'a' AND removed = 1")
     assert [r[0] for r in rows] == []            # the file dropped r: nothing to remember
+
+
+def _agent_rows(db) -> dict[str, tuple]:
+    rows = Store(db).db.execute("SELECT agent, calls, through FROM acd_agents ORDER BY agent")
+    return {row["agent"]: (row["calls"], row["through"]) for row in rows}
+
+
+def test_state_changes_alone_leave_the_agent_row_and_come_back_from_the_events(tmp_path):
+    db = tmp_path / "qbox.db"
+    clock = ManualClock()
+    engine, stats = start(db, clock)
+    engine.agent_login("a")
+    engine.agent_login("b")
+    engine.agent_pause("b", "lunch")
+    clock.advance(3)
+    engine.join("q", "c1")
+    offered = engine.caller_status("c1").agents
+    assert offered == ("a",)
+    rows_before = _agent_rows(db)
+    clock.advance(4)
+    engine.hangup("c1")                          # the caller gives up while offered to a
+    clock.advance(7)
+    # offered and back to available changed a's times, not its record: its row stayed
+    assert _agent_rows(db)["a"] == rows_before["a"]
+    kinds = [e["kind"] for e in AcdStore(Store(db)).events()]
+    assert kinds.count("agent_state") >= 4
+    before = dict(stats.agents["a"].seconds)
+    assert before.get("reserved") == 4.0 and before.get("available", 0) >= 3.0
+
+    # no clean stop (as after kill -9): the next run replays the state changes after the row
+    _, stats2 = start(db, ManualClock(start=1000.0))
+    assert stats2.agents["a"].seconds == pytest.approx(before)
+    assert stats2.agents["b"].seconds == pytest.approx(dict(stats.agents["b"].seconds))
+    # and writes every row afresh, so the run after it replays nothing twice
+    _, stats3 = start(db, ManualClock(start=2000.0))
+    assert stats3.agents["a"].seconds == pytest.approx(before)
+
+
+def test_agent_rows_are_written_afresh_once_a_snapshot_interval(tmp_path):
+    from appliance.acd.persistence import SNAPSHOT_S
+
+    db = tmp_path / "qbox.db"
+    clock = ManualClock()
+    engine, _ = start(db, clock)
+    engine.agent_login("a")
+    through = _agent_rows(db)["b"][1]
+    clock.advance(SNAPSHOT_S + 1)
+    engine.agent_pause("a", "break")             # any event: its commit takes the snapshot
+    assert _agent_rows(db)["b"][1] > through     # b did nothing, yet its row is new
+
+
+def test_rows_of_a_store_from_before_the_snapshots_are_taken_as_of_its_last_event(tmp_path):
+    from appliance.store.acd import MIGRATIONS
+
+    db = tmp_path / "qbox.db"
+    old = Store(db)
+    old.ensure_schema("acd", MIGRATIONS[:2])
+    old.db.execute("INSERT INTO acd_events (wall, kind, agent, data) VALUES"
+                   " (1.0, 'agent_state', 'a', '{\"agent\": \"a\", \"state\": \"available\", \"time\": 5.0}')")
+    old.db.execute("INSERT INTO acd_agents (agent, logged_in, pause_reason, calls, talk_time, state_seconds,"
+                   " updated) VALUES ('a', 1, '', 2, 30.0, '{\"available\": 12.5}', 1.0)")
+    records, times = AcdStore(Store(db)).load_agents()
+    assert [r.calls for r in records] == [2]
+    assert times["a"].seconds == {"available": 12.5}      # the old row already held that event
