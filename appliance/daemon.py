@@ -8,6 +8,9 @@ ACD (restored from the store), the ISDN stacks, the alarms, the control socket. 
   span has one (or 5 ms after the first, so one late span never stalls the rest) the
   media engine runs one tick over all of them;
 - D-channel frames go to their span's ISDN stack as they arrive;
+- what those change (CDRs, queue events) is committed once a tick, after the media, in one
+  transaction; frames the stacks send meanwhile wait for that commit, so the far end never
+  hears a call end before its CDR is on disk (control requests commit before they answer);
 - once a second: span status to the alarm sources, queue figures to the surge alarms;
 - under systemd, READY once up and WATCHDOG at half the configured interval.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import logging
 import signal
 import time
@@ -91,6 +95,8 @@ class Service:
         # (The thread's CPU clock costs about 1 us a reading; wall time would count preemption.)
         self.cpu: Counter[str] = Counter()
         self._tick_pending: asyncio.TimerHandle | None = None
+        self._commit_pending: asyncio.TimerHandle | None = None
+        self._held: list[tuple[int, bytes]] = []   # (span, D-channel frame) waiting for the commit
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # -- start-up -------------------------------------------------------------------------
@@ -101,13 +107,13 @@ class Service:
         self.bus = EventBus(self.clock)
         self.paths.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.paths.database)
-        # one COMMIT per loop iteration, just after it
-        self.store.group_commits(lambda commit: loop.call_soon(self._timed, "store", commit))
+        # one COMMIT a tick (or TICK after the first write, when no tick comes)
+        self.store.group_commits(self._commit_later)
         self.cdrs = CdrStore(self.store)
 
         self.acd = AcdEngine(self.clock, config.queues, config.agents)
         fresh = not AcdStore(self.store).load_agents()[0]
-        # queue events of one loop iteration are committed with its CDRs, just after it
+        # queue events are committed with the CDRs, in the same transaction
         self.stats = attach_store(self.acd, self.store, schedule=self.store.submit)
         self.queue_log = attach_queue_log(self.acd, self.paths.queue_log)
 
@@ -131,7 +137,7 @@ class Service:
         for span in config.spans:
             role = "user" if span.signalling == "pri_cpe" else "network"
             # frames go to the span's D-channel of the moment (a lost device is re-opened)
-            stack = Stack(role, lambda frame, n=span.number: self.dchannels[n].send(frame), self.clock, variant=span.switchtype, span_type=span.type.upper(),
+            stack = Stack(role, lambda frame, n=span.number: self._send_frame(n, frame), self.clock, variant=span.switchtype, span_type=span.type.upper(),
                           name=f"span{span.number}", capture=DChannelTap(self.bus, span.number),
                           on_event=lambda event, n=span.number: self.calls.on_isdn_event(n, event))
             self.calls.attach(span.number, stack)
@@ -154,7 +160,8 @@ class Service:
         self.api = ServiceApi(self)
         handlers = self.api.handlers()
         handlers.update(alarm_handlers(self.alarms))
-        self.control = ControlServer(self.paths.socket, handlers, self.bus)
+        self.control = ControlServer(self.paths.socket, {name: self._committing(handler)
+                                                         for name, handler in handlers.items()}, self.bus)
 
     def _alarm_outputs(self) -> None:
         config = self.config.alarms
@@ -197,6 +204,7 @@ class Service:
     async def _shutdown(self) -> None:
         self.notifier.stopping()
         self.calls.shut_down()          # calls still up get their CDR (cause 41, cleared by the system)
+        self._commit()                  # and their DISCONNECTs go out once those are on disk
         loop = asyncio.get_running_loop()
         for media in self.span_media.values():
             loop.remove_reader(media.fileno())
@@ -211,6 +219,7 @@ class Service:
             resource.close()
         self.backend.close()
         self.store.close()
+        self._held.clear()
 
     # -- media ----------------------------------------------------------------------------
     def _span_ready(self, number: int) -> None:
@@ -245,11 +254,57 @@ class Service:
         if self.lockstep:
             self.clock.advance(TICK)     # timers due in this tick: IVR, Q.931, ACD, alarms
             self.cpu["timers"] += time.thread_time() - ticked
+        self._commit()
 
     def _timed(self, kind: str, work) -> None:
         started = time.thread_time()
         work()
         self.cpu[kind] += time.thread_time() - started
+
+    # -- the commit and the frames that wait for it -----------------------------------------
+    def _commit_later(self, commit) -> None:
+        """The first write since the last commit: the tick commits it, or this timer if
+        no tick comes (every span lost)."""
+        if self._commit_pending is None:
+            self._commit_pending = self.loop.call_later(TICK, self._commit)
+
+    def _commit(self) -> None:
+        """Commit what the store holds, then send the frames that waited for it."""
+        if self._commit_pending is not None:
+            self._commit_pending.cancel()
+            self._commit_pending = None
+        if self.store.pending:
+            self._timed("store", self.store.commit_pending)
+        held, self._held = self._held, []
+        for number, frame in held:
+            if number in self._lost:
+                continue
+            try:
+                self.dchannels[number].send(frame)
+            except DahdiError as exc:
+                self._device_lost(number, self.dchannels[number], exc)
+
+    def _send_frame(self, number: int, frame: bytes) -> None:
+        """A stack's frame: out now, unless a write it may follow is still uncommitted."""
+        if self.store.pending or self._held:
+            self._held.append((number, frame))
+        else:
+            self.dchannels[number].send(frame)
+
+    def _committing(self, handler):
+        """A control request answers once what it changed is committed."""
+        def answer(args):
+            result = handler(args)
+            if inspect.isawaitable(result):
+                return self._commit_after(result)
+            self._commit()
+            return result
+        return answer
+
+    async def _commit_after(self, result):
+        value = await result
+        self._commit()
+        return value
 
     def _dchannel_readable(self, number: int) -> None:
         started = time.thread_time()

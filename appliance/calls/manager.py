@@ -155,6 +155,9 @@ class CallManager:
             call.hangup_by = call.hangup_by or "caller"
             call.cause = event.cause
             self._caller_gone(call)
+            # the call is over: its CDR now, so it is committed before our RELEASE goes
+            # out (the service sends frames after the commit) and the far end hears the end
+            self._write_cdr(call)
         elif event.kind == "released":
             call.cause = call.cause or event.cause
             call.hangup_by = call.hangup_by or "caller"
@@ -403,12 +406,16 @@ class CallManager:
                 other.stack.disconnect(other.isdn, NORMAL_CLEARING)
 
     def _finish(self, call: QueueCall) -> None:
-        if call.cdr_written:
-            return
-        call.ended = self.clock.wall()
+        """The trunk leg is released: free its channel; the CDR if not written yet."""
         if call.channel is not None:
             self.media.release(call.channel)
             self._busy.discard(call.channel)
+        self._write_cdr(call)
+
+    def _write_cdr(self, call: QueueCall) -> None:
+        if call.cdr_written:
+            return
+        call.ended = self.clock.wall()
         call.disposition = (
             "ANSWERED" if call.connected is not None else
             "TRANSFERRED" if call.transfer_leg is not None else

@@ -24,11 +24,11 @@ class Store:
     ``kill -9`` of the service (only an OS crash may lose the last ones); pass
     ``synchronous="FULL"`` where power loss matters more than write rate.
 
-    Group commit: after :meth:`group_commits` (the service passes ``loop.call_soon``),
-    :meth:`submit` holds writes until the end of the current loop iteration and commits
-    them all in one transaction, each in a savepoint of its own; a transaction opened
-    inside another becomes a savepoint.  A call's CDR, its queue events and its agent's
-    row then cost one COMMIT, not one each.
+    Group commit: after :meth:`group_commits` (the service schedules one a media tick),
+    :meth:`submit` holds writes until :meth:`commit_pending` and commits them all in one
+    transaction, each in a savepoint of its own; a transaction opened inside another
+    becomes a savepoint.  The CDRs, queue events and agent rows of a tick then cost one
+    COMMIT, not one each.
     """
 
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
@@ -81,13 +81,18 @@ class Store:
 
     def submit(self, write: Callable[[], None]) -> None:
         """Run ``write`` (which opens its own transaction) now, or with group commits set
-        up, in the group's transaction at the end of this loop iteration."""
+        up, in the group's transaction when the scheduled commit runs."""
         if self._schedule is None:
             write()
             return
         if not self._pending:
             self._schedule(self.commit_pending)
         self._pending.append(write)
+
+    @property
+    def pending(self) -> bool:
+        """Writes are waiting for the group's commit."""
+        return bool(self._pending)
 
     def commit_pending(self) -> None:
         """Commit the writes submitted so far, together.  One that fails is rolled back

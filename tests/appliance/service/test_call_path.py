@@ -200,6 +200,25 @@ def test_kill_9_in_the_middle_of_traffic_loses_no_cdr_of_a_completed_call(box_fa
     assert all(r["disposition"] == "ANSWERED" for r in rows)
 
 
+def test_the_far_end_hears_a_call_end_only_once_its_cdr_is_committed(box_factory):
+    box = box_factory(agent_answer_after={"8001": 0.2, "8002": 0.2})
+    ex = box.exchange
+    for number, clears in (("13700000011", "caller"), ("13700000012", "agent")):
+        caller = dial_into_queue(ex, number)
+        ex.run_until(lambda: number in ex.agents and "active" in ex.agents[number].events)
+        ex.hang_up(caller if clears == "caller" else ex.agents[number])
+        send = ex.trunk._send_frame
+        if clears == "caller":
+            # the exchange falls silent after its DISCONNECT: the box never hears our
+            # RELEASE answered, so only a CDR written before it was sent can be there
+            ex.trunk._send_frame = lambda frame: None
+        # our last frame of the call has come: RELEASE when the caller cleared, DISCONNECT
+        # (answered with RELEASE) when the agent did
+        ex.run_until(lambda: "released" in caller.events)
+        assert number in [row["src"] for row in box.cdrs()], f"{clears} cleared: no CDR on disk yet ({caller.events})"
+        ex.trunk._send_frame = send
+
+
 def test_the_service_outlives_its_spans_device_and_says_so_once(box_factory):
     box = box_factory()
     box.farend.stop()                                 # the simulator (the "card") goes away
