@@ -236,6 +236,8 @@ class CallManager:
     def hangup(self, call: QueueCall, cause: int, by: str) -> None:
         call.hangup_by = call.hangup_by or by
         if call.trunk is not None and not call.trunk.released:
+            call.cause = call.cause or cause
+            self._write_cdr(call)        # before our DISCONNECT (which waits for its commit)
             call.trunk.stack.disconnect(call.trunk.isdn, cause)
 
     def _hold(self, call: QueueCall) -> None:
@@ -406,13 +408,19 @@ class CallManager:
                 other.stack.disconnect(other.isdn, NORMAL_CLEARING)
 
     def _finish(self, call: QueueCall) -> None:
-        """The trunk leg is released: free its channel; the CDR if not written yet."""
+        """The trunk leg is released: free its channel, the CDR if not written yet."""
+        if call.id not in self.calls:
+            return
         if call.channel is not None:
             self.media.release(call.channel)
             self._busy.discard(call.channel)
         self._write_cdr(call)
+        self.calls.pop(call.id)
+        self.bus.publish("call.cleared", call=call.id, disposition=call.disposition, cause=call.cause,
+                         hangup_by=call.hangup_by, digits="".join(call.digits))
 
     def _write_cdr(self, call: QueueCall) -> None:
+        """The call is over (its end was heard or decided): its CDR, once."""
         if call.cdr_written:
             return
         call.ended = self.clock.wall()
@@ -428,9 +436,6 @@ class CallManager:
         self.cdrs.write(call.cdr())
         call.cdr_written = True
         self.counters["cdrs"] += 1
-        self.calls.pop(call.id, None)
-        self.bus.publish("call.cleared", call=call.id, disposition=call.disposition, cause=call.cause,
-                         hangup_by=call.hangup_by, digits="".join(call.digits))
 
     def shut_down(self) -> None:
         """The service is stopping: clear every call still up and write its CDR now."""
