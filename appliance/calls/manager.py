@@ -366,9 +366,16 @@ class CallManager:
         if recorder is not None:
             call.recording = str(recorder.path)
             self.counters["recordings"] += 1
-        self.media.bridge(call.channel, leg.channel, recorder)
+        self._bridge(call, leg, recorder)
         self.acd.answer(call.id, leg.agent)
         self.bus.publish("call.bridged", call=call.id, agent=leg.agent, recording=call.recording)
+
+    def _bridge(self, call: QueueCall, leg: Leg, recorder: Recorder | None = None) -> None:
+        """Join the caller to ``leg``.  The caller's digits are no longer detected: the other
+        party hears them in-band, and speech cannot key false ones into the CDR (app_queue
+        detects DTMF in a bridge only for features that need it)."""
+        self.media.listen(call.channel, None)
+        self.media.bridge(call.channel, leg.channel, recorder)
 
     # -- an outside transfer -----------------------------------------------------------------
     def _transfer_event(self, leg: Leg, event: CallEvent) -> None:
@@ -380,7 +387,7 @@ class CallManager:
                 return
             leg.channel = ChannelRef(leg.span, index)
             self._busy.add(leg.channel)
-            self.media.bridge(call.channel, leg.channel)
+            self._bridge(call, leg)
             self.bus.publish("call.transferred", call=call.id, number=leg.isdn.called)
         elif event.kind in ("disconnect", "released"):
             if event.kind == "released" and leg.channel is not None:

@@ -62,6 +62,21 @@ def dial_into_queue(ex, number: str) -> object:
     return caller
 
 
+def test_digits_keyed_during_the_talk_reach_the_agent_but_not_the_cdr(box_factory):
+    box = box_factory(agent_answer_after={"8001": 0.2, "8002": 0.2})
+    ex = box.exchange
+    caller = dial_into_queue(ex, "13800000003")
+    ex.run_until(lambda: "13800000003" in ex.agents and "active" in ex.agents["13800000003"].events)
+    ex.run(0.2)
+    ex.press("13800000003", "5")        # a bridged caller's keys are speech to the box
+    ex.run(0.5)
+    assert box.request("status")["counters"]["digits_detected"] == 1
+    ex.hang_up(caller)
+    ex.run_until(lambda: "released" in caller.events)
+    [cdr] = box.cdrs()
+    assert cdr["digits"] == "1"
+
+
 def test_caller_abandons_while_queued(box_factory):
     box = box_factory(agent_answer_after={})          # the agents' phones never answer
     ex = box.exchange
