@@ -588,9 +588,7 @@ class AcdEngine:
         agent = self._agent(agent_id)
         last_end = None
         if agent.last_call_end is not None:
-            # to the millisecond: the wall and monotonic clocks, read one after the other,
-            # must give the same record until the agent's next call
-            last_end = round(self.clock.wall() - (self.clock.now() - agent.last_call_end), 3)
+            last_end = self.clock.wall() - (self.clock.now() - agent.last_call_end)
         members = {q: (m.penalty, m.paused, m.pause_reason, m.calls) for q, m in agent.members.items()}
         return AgentRecord(agent.id, agent.logged_in and not agent.logout_pending, agent.pause_reason,
                            agent.calls, agent.talk_time, last_end, members, self._removed(agent))

@@ -5,11 +5,12 @@ The events of one engine operation are written in one transaction together with 
 agent and interval rows they changed, so after a ``kill -9`` the store holds exactly
 the operations the engine had finished, and rows that match them.
 
-An agent's row is rewritten when its record (login, pause, counters, memberships)
-changes, not on every state change: its seconds in each state are those of the row
-(as of event ``through``) plus the ``agent_state`` events recorded after it, which
-:meth:`AcdStore.load_agents` replays.  :meth:`AcdStore.snapshot_agents` writes every
-row afresh, so that replay stays short.
+An agent's row (and its membership rows) is rewritten when its settings change (login,
+pause, penalties, memberships), not on every call: its counters and seconds in each
+state are those of the row, as of event ``through``, plus what the events recorded after
+it carry (``agent_state``, ``connected``, ``call_completed``), which
+:meth:`AcdStore.load_agents` replays.  :meth:`AcdStore.snapshot_agents` writes every row
+afresh, so that replay stays short.
 """
 from __future__ import annotations
 
@@ -82,68 +83,64 @@ _COUNTS = ("offered", "answered", "abandoned", "timed_out", "exited_empty", "exi
 # sets in event fields (queue lists) are written as lists
 _encode_event = json.JSONEncoder(default=list).encode
 
-_MemberRows = dict[str, tuple[int, bool, str, int, bool]]    # queue -> (penalty, paused, reason, calls, removed)
 _REMOVED = (0, False, "", 0, True)       # the row of a configured membership taken out at run time
+
+
+def _settings(record: AgentRecord) -> tuple:
+    """What an agent's row must be rewritten for: all of the record but its counters
+    (calls, talk time, last call end, calls per queue), which the events carry."""
+    return (record.logged_in, record.pause_reason, {q: m[:3] for q, m in record.members.items()}, record.removed)
 
 
 class AcdStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure_schema("acd", MIGRATIONS)
-        # agent -> its acd_members rows as committed by this object (or loaded by it), so a
-        # write touches only the memberships that changed (on every call: one queue's count)
-        self._members: dict[str, _MemberRows] = {}
-        self._records: dict[str, AgentRecord] = {}     # agent -> its record as last committed
+        self._settings: dict[str, tuple] = {}     # agent -> _settings() of its row as last committed
 
     def write(self, events: Iterable[AcdEvent], agents: Iterable[tuple[AgentRecord, AgentTimes]],
               intervals: Iterable[tuple[str, float, IntervalStats]]) -> None:
-        """Record ``events``, the rows of those ``agents`` whose record changed, and the
+        """Record ``events``, the rows of those ``agents`` whose settings changed, and the
         interval rows, atomically."""
         rows = []
         for event in events:
             data = event_data(event)
             rows.append((event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
                          _encode_event(data)))
-        changed = [(record, times) for record, times in agents if self._records.get(record.id) != record]
+        changed = [(record, times) for record, times in agents
+                   if self._settings.get(record.id) != _settings(record)]
         with self.store.transaction() as db:
             db.executemany(
                 "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)", rows)
             if changed:
                 through = db.execute("SELECT last_insert_rowid()").fetchone()[0] if rows else self._last_event(db)
-                members = self._write_agents(db, changed, rows[-1][0] if rows else 0.0, through)
+                self._write_agents(db, changed, rows[-1][0] if rows else 0.0, through)
             for queue, start, stats in intervals:
                 db.execute(
                     "INSERT INTO acd_intervals (queue, start, figures) VALUES (?, ?, ?)"
                     " ON CONFLICT(queue, start) DO UPDATE SET figures = excluded.figures",
                     (queue, start, json.dumps(_figures(stats))),
                 )
-        if changed:                       # only once they are committed
-            self._remember(changed, members)
+        self._remember(changed)           # only once they are committed
 
     def snapshot_agents(self, agents: Iterable[tuple[AgentRecord, AgentTimes]], wall: float) -> None:
-        """Write these agents' rows as they are now, changed or not (their times then
-        need no replay)."""
+        """Write these agents' rows as they are now, changed or not (they then need no
+        replay)."""
         agents = list(agents)
         with self.store.transaction() as db:
-            members = self._write_agents(db, agents, wall, self._last_event(db))
-        self._remember(agents, members)
+            self._write_agents(db, agents, wall, self._last_event(db))
+        self._remember(agents)
 
     @staticmethod
     def _last_event(db) -> int:
         return db.execute("SELECT IFNULL(MAX(id), 0) FROM acd_events").fetchone()[0]
 
-    def _write_agents(self, db, agents: list[tuple[AgentRecord, AgentTimes]], wall: float,
-                      through: int) -> dict[str, _MemberRows]:
-        return {record.id: self._write_agent(db, record, times, wall, through) for record, times in agents}
+    def _remember(self, agents: list[tuple[AgentRecord, AgentTimes]]) -> None:
+        self._settings.update((record.id, _settings(record)) for record, _ in agents)
 
-    def _remember(self, agents: list[tuple[AgentRecord, AgentTimes]], members: dict[str, _MemberRows]) -> None:
-        self._records.update((record.id, record) for record, _ in agents)
-        self._members.update(members)
-
-    def _write_agent(self, db, record: AgentRecord, times: AgentTimes, wall: float,
-                     through: int) -> _MemberRows:
-        """Write the agent's row and its changed memberships; returns the memberships now written."""
-        db.execute(
+    def _write_agents(self, db, agents: list[tuple[AgentRecord, AgentTimes]], wall: float, through: int) -> None:
+        """The agents' rows and all their membership rows, as of event ``through``."""
+        db.executemany(
             "INSERT INTO acd_agents (agent, logged_in, pause_reason, calls, talk_time, last_call_end,"
             " state_seconds, updated, state, since, through) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(agent) DO UPDATE SET logged_in = excluded.logged_in,"
@@ -151,58 +148,65 @@ class AcdStore:
             " last_call_end = excluded.last_call_end, state_seconds = excluded.state_seconds,"
             " updated = excluded.updated, state = excluded.state, since = excluded.since,"
             " through = excluded.through",
-            (record.id, int(record.logged_in), record.pause_reason, record.calls, record.talk_time,
-             record.last_call_end_wall, json.dumps(times.seconds), wall, times.state, times.since, through),
-        )
-        written = self._members.get(record.id)
-        if written is None:      # rows this object has not seen: replace them all
-            db.execute("DELETE FROM acd_members WHERE agent = ?", (record.id,))
-            written = {}
-        rows: _MemberRows = {queue: (*member, False) for queue, member in record.members.items()}
-        rows.update((queue, _REMOVED) for queue in record.removed)
-        changed = [(record.id, queue, *row) for queue, row in rows.items() if written.get(queue) != row]
-        if changed:
-            db.executemany(
-                "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls, removed)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(agent, queue) DO UPDATE SET penalty = excluded.penalty,"
-                " paused = excluded.paused, pause_reason = excluded.pause_reason, calls = excluded.calls,"
-                " removed = excluded.removed",
-                changed,
-            )
-        gone = [(record.id, queue) for queue in written if queue not in rows]
-        if gone:
-            db.executemany("DELETE FROM acd_members WHERE agent = ? AND queue = ?", gone)
-        return rows
+            [(record.id, int(record.logged_in), record.pause_reason, record.calls, record.talk_time,
+              record.last_call_end_wall, json.dumps(times.seconds), wall, times.state, times.since, through)
+             for record, times in agents])
+        db.executemany("DELETE FROM acd_members WHERE agent = ?", [(record.id,) for record, _ in agents])
+        db.executemany(
+            "INSERT INTO acd_members (agent, queue, penalty, paused, pause_reason, calls, removed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(record.id, queue, *row) for record, _ in agents
+             for queue, row in ({q: (*m, False) for q, m in record.members.items()}
+                                | {q: _REMOVED for q in record.removed}).items()])
 
     def load_agents(self) -> tuple[list[AgentRecord], dict[str, AgentTimes]]:
-        written: dict[str, _MemberRows] = {}
+        """Agents as their rows keep them, with the events recorded after each row
+        replayed: state changes (times), answers (calls per queue), completed calls."""
+        memberships: dict[str, dict[str, list]] = {}
         for row in self.store.db.execute("SELECT * FROM acd_members ORDER BY agent, queue"):
-            written.setdefault(row["agent"], {})[row["queue"]] = (
-                row["penalty"], bool(row["paused"]), row["pause_reason"], row["calls"], bool(row["removed"]))
-        self._members = written
-        records, times, through = [], {}, {}
+            memberships.setdefault(row["agent"], {})[row["queue"]] = [
+                row["penalty"], bool(row["paused"]), row["pause_reason"], row["calls"], bool(row["removed"])]
+        agents: dict[str, dict[str, Any]] = {}
+        times: dict[str, AgentTimes] = {}
         for row in self.store.db.execute("SELECT * FROM acd_agents ORDER BY agent"):
-            rows = written.get(row["agent"], {})
-            members = {queue: member[:4] for queue, member in rows.items() if not member[4]}
-            removed = frozenset(queue for queue, member in rows.items() if member[4])
-            records.append(AgentRecord(row["agent"], bool(row["logged_in"]), row["pause_reason"], row["calls"],
-                                       row["talk_time"], row["last_call_end"], members, removed))
+            agents[row["agent"]] = dict(row)
             times[row["agent"]] = AgentTimes(seconds=json.loads(row["state_seconds"]), calls=row["calls"],
                                              state=row["state"], since=row["since"])
-            through[row["agent"]] = row["through"]
-        self._records = {record.id: record for record in records}
-        self._replay_states(times, through)
+        self._replay(agents, memberships, times)
+        records = []
+        for agent_id, row in agents.items():
+            members = memberships.get(agent_id, {})
+            records.append(AgentRecord(
+                agent_id, bool(row["logged_in"]), row["pause_reason"], row["calls"], row["talk_time"],
+                row["last_call_end"], {q: tuple(m[:4]) for q, m in members.items() if not m[4]},
+                frozenset(q for q, m in members.items() if m[4])))
+        self._settings = {record.id: _settings(record) for record in records}
         return records, times
 
-    def _replay_states(self, times: dict[str, AgentTimes], through: dict[str, int]) -> None:
-        """Add to each agent's times the state changes recorded after its row."""
-        if not through:
+    def _replay(self, agents: dict[str, dict[str, Any]], memberships: dict[str, dict[str, list]],
+                times: dict[str, AgentTimes]) -> None:
+        """Bring the rows up to the last event: each takes the events after its own."""
+        if not agents:
             return
-        for row in self.store.db.execute("SELECT id, agent, data FROM acd_events WHERE kind = 'agent_state'"
-                                         " AND id > ? ORDER BY id", (min(through.values()),)):
-            if row["id"] > through.get(row["agent"], row["id"]):
-                data = json.loads(row["data"])
-                times[row["agent"]].enter(data["state"], data["time"])
+        since = min(row["through"] for row in agents.values())
+        for event in self.store.db.execute(
+                "SELECT id, kind, agent, data FROM acd_events WHERE id > ?"
+                " AND kind IN ('agent_state', 'connected', 'call_completed') ORDER BY id", (since,)):
+            row = agents.get(event["agent"])
+            if row is None or event["id"] <= row["through"]:
+                continue
+            data = json.loads(event["data"])
+            if event["kind"] == "agent_state":
+                times[event["agent"]].enter(data["state"], data["time"])
+            elif event["kind"] == "connected":
+                member = memberships.get(event["agent"], {}).get(data["queue"])
+                if member is not None:
+                    member[3] += 1
+            else:
+                row["calls"] += 1
+                row["talk_time"] += data["talktime"]
+                row["last_call_end"] = data["wall"]
+                times[event["agent"]].calls += 1
 
     def open_callers(self) -> tuple[list[tuple[dict[str, Any], bool]], float]:
         """Callers of the last run (since its engine_started) that joined and never
