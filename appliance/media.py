@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import array
 import logging
+import os
 import sys
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from cython_ext import g711
 from cython_ext.dtmf import MultiChannelDtmf
@@ -48,13 +48,13 @@ class Recorder:
 
     FLUSH_FRAMES = 8000    # one second
 
-    def __init__(self, path: str | Path, law: str) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike, law: str) -> None:
+        self.path = os.fspath(path)   # a str: one a call, and pathlib would cost more than the open
         self.law = law
         try:
             self._file = open(self.path, "wb")
         except FileNotFoundError:     # the first recording there (or the directory was removed)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
             self._file = open(self.path, "wb")
         self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(2)

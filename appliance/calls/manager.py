@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -42,13 +43,13 @@ class Recording:
     """Which queues are recorded, and where the WAV files go."""
 
     def __init__(self, directory: str | Path | None, queues: frozenset[str]) -> None:
-        self.directory = Path(directory) if directory else None
+        self.directory = os.fspath(directory) if directory else None
         self.queues = queues
 
     def recorder_for(self, call: QueueCall, law: str) -> Recorder | None:
         if self.directory is None or call.queue not in self.queues:
             return None
-        return Recorder(self.directory / f"{call.id}.wav", law)
+        return Recorder(os.path.join(self.directory, f"{call.id}.wav"), law)
 
 
 class _CallPort:
@@ -364,7 +365,7 @@ class CallManager:
         self.counters["answered"] += 1
         recorder = self.recording.recorder_for(call, self.media.law)
         if recorder is not None:
-            call.recording = str(recorder.path)
+            call.recording = recorder.path
             self.counters["recordings"] += 1
         self._bridge(call, leg, recorder)
         self.acd.answer(call.id, leg.agent)
