@@ -20,7 +20,7 @@ from appliance.acd.stats import AgentTimes, StatsBook
 from appliance.store.acd import AcdStore
 from appliance.store.db import Store
 
-__all__ = ["attach_store", "SNAPSHOT_S"]
+__all__ = ["SNAPSHOT_S", "attach_store"]
 
 # Every agent's row is written afresh this often (engine clock), so the state changes a
 # restart replays (see appliance.store.acd) are at most this old.

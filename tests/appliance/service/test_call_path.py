@@ -220,7 +220,7 @@ def test_the_far_end_hears_a_call_end_only_once_its_cdr_is_committed(box_factory
     ex = box.exchange
     for number, clears in (("13700000011", "caller"), ("13700000012", "agent")):
         caller = dial_into_queue(ex, number)
-        ex.run_until(lambda: number in ex.agents and "active" in ex.agents[number].events)
+        ex.run_until(lambda n=number: n in ex.agents and "active" in ex.agents[n].events)
         ex.hang_up(caller if clears == "caller" else ex.agents[number])
         send = ex.trunk._send_frame
         if clears == "caller":
@@ -229,7 +229,7 @@ def test_the_far_end_hears_a_call_end_only_once_its_cdr_is_committed(box_factory
             ex.trunk._send_frame = lambda frame: None
         # our last frame of the call has come: RELEASE when the caller cleared, DISCONNECT
         # (answered with RELEASE) when the agent did
-        ex.run_until(lambda: "released" in caller.events)
+        ex.run_until(lambda c=caller: "released" in c.events)
         assert number in [row["src"] for row in box.cdrs()], f"{clears} cleared: no CDR on disk yet ({caller.events})"
         ex.trunk._send_frame = send
 
