@@ -276,6 +276,10 @@ class Service:
             self._commit_pending = None
         if self.store.pending:
             self._timed("store", self.store.commit_pending)
+        if self._held:
+            self._timed("signalling", self._send_held)
+
+    def _send_held(self) -> None:
         held, self._held = self._held, []
         for number, frame in held:
             if number in self._lost:
