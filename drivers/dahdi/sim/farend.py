@@ -298,6 +298,9 @@ class FarEnd:
 
     def start(self) -> "FarEnd":
         """Bind the sockets and serve them on a background thread."""
+        if self._thread is not None:
+            # a second thread on the same selector would close it under the first
+            raise RuntimeError(f"the simulator at {self.directory} is already serving")
         self.bind()
         self._thread = threading.Thread(target=self._serve, name=f"qbox-sim:{self.directory}", daemon=True)
         self._thread.start()
@@ -323,7 +326,7 @@ class FarEnd:
             self._close_wake()
 
     def __enter__(self) -> "FarEnd":
-        return self.start()
+        return self if self._thread is not None else self.start()     # `with FarEnd(...).start():` too
 
     def __exit__(self, *exc_info) -> None:
         self.stop()

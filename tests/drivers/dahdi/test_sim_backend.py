@@ -10,6 +10,7 @@ import select
 import shutil
 import socket
 import tempfile
+import threading
 
 import pytest
 
@@ -120,6 +121,15 @@ def test_a_second_simulator_in_the_same_directory_is_refused(farend):
     with pytest.raises(DahdiError) as info:
         FarEnd(farend.directory, SPANS).start()
     assert info.value.errno == errno.EADDRINUSE
+
+
+def test_one_simulator_serves_on_one_thread(farend, sim_dir):
+    # started twice, two threads would share one selector and one would close it under the other
+    with pytest.raises(RuntimeError, match="already serving"):
+        farend.start()
+    with farend as entered:                  # `with FarEnd(...).start():` enters a started one
+        assert entered is farend
+        assert [t.name for t in threading.enumerate()].count(f"qbox-sim:{sim_dir}") == 1
 
 
 def test_every_open_shows_to_every_reader(farend, backend):
