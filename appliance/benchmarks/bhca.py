@@ -31,7 +31,7 @@ from appliance.cli._output import add_json_flag, format_table, print_json
 from appliance.config import load_config
 from appliance.errors import BadInput
 
-__all__ = ["register", "measure"]
+__all__ = ["measure", "median_run", "register"]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "branch.yaml"
 # Short calls keep the box busy: a digit, a queue, 2 s of talk on average, nobody gives up.
@@ -94,6 +94,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-recording", action="store_true",
                         help="record no queue (what recording costs is the difference)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=1, metavar="N",
+                        help="measure N times (the same calls each time) and report the median run: a shared "
+                             "machine's speed drifts by a tenth or more (default %(default)s)")
     add_json_flag(parser)
     parser.set_defaults(func=_run)
 
@@ -137,6 +140,16 @@ def measure(calls: int, config: str | Path = DEFAULT_CONFIG, seed: int = 1, *, t
     }
 
 
+def median_run(results: list[dict]) -> dict:
+    """The run with the median CPU per call (the lower of the middle two for an even
+    count), with every run's ``cpu_s_per_call`` under ``runs`` when there are several."""
+    ordered = sorted(results, key=lambda r: r["cpu_s_per_call"])
+    result = dict(ordered[(len(ordered) - 1) // 2])
+    if len(results) > 1:
+        result["runs"] = [r["cpu_s_per_call"] for r in results]
+    return result
+
+
 def _memory_dir() -> str | None:
     """/dev/shm where there is one: the bench measures the service, not this machine's disk
     (creating a recording file costs 0.03-0.6 ms of CPU on some virtual disks, 10 us on tmpfs)."""
@@ -147,13 +160,19 @@ def _run(args) -> None:
     for name in ("trunks", "agent_spans"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: give at least 1")
-    result = measure(args.calls, args.config, args.seed, trunks=args.trunks, agent_spans=args.agent_spans,
-                     barge_in=args.barge_in, recording=not args.no_recording)
+    if args.runs < 1:
+        raise BadInput(f"--runs {args.runs}: give at least 1")
+    results = [measure(args.calls, args.config, args.seed, trunks=args.trunks, agent_spans=args.agent_spans,
+                       barge_in=args.barge_in, recording=not args.no_recording) for _ in range(args.runs)]
+    result = median_run(results)
     if args.json:
         print_json(result)
         return
     print(f"{result['calls']} calls through the whole path on {result['trunks']} trunk and "
           f"{result['agent_spans']} agent spans in {result['simulated_s']} s of line time ({result['wall_s']} s wall)")
+    if "runs" in result:
+        print(f"{len(result['runs'])} runs, ms per call: "
+              f"{' '.join(f'{run * 1e3:.3f}' for run in result['runs'])}; the median run:")
     print(f"service CPU {result['service_cpu_s']} s = {result['cpu_s_per_call'] * 1e3:.3f} ms per call; "
           f"{result['cores']} cores -> {result['bhca']:,} BHCA")
     print(format_table(["where the service's CPU went", "CPU s", "share"],

@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from appliance.benchmarks.bhca import AGENTS_PER_SPAN, DEFAULT_CONFIG, busy_hour
+from appliance.benchmarks.bhca import AGENTS_PER_SPAN, DEFAULT_CONFIG, busy_hour, median_run
 from appliance.config import load_config
 
 
@@ -57,3 +57,17 @@ def test_a_short_run_completes_every_call_and_its_figures_add_up():
     shares = [kind["cpu_s"] for kind in result["profile"].values()]
     assert {"signalling", "media_tick", "store", "timers"} <= set(result["profile"])
     assert sum(shares) <= result["service_cpu_s"] * 1.01 + 0.01
+
+
+def test_several_runs_report_the_median_one():
+    runs = [{"cpu_s_per_call": cpu, "bhca": int(7200 / cpu)} for cpu in (0.0021, 0.0017, 0.0019, 0.0030)]
+    result = median_run(runs)
+    assert (result["cpu_s_per_call"], result["bhca"]) == (0.0019, int(7200 / 0.0019))
+    assert result["runs"] == [0.0021, 0.0017, 0.0019, 0.0030]      # in the order they ran
+    assert "runs" not in median_run(runs[:1]) and "runs" not in runs[0]
+
+
+def test_runs_below_one_are_refused():
+    out = subprocess.run([sys.executable, "-m", "appliance.cli", "bench", "bhca", "--runs", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip() == "qbox: --runs 0: give at least 1"
