@@ -202,9 +202,9 @@ def test_kill_9_in_the_middle_of_traffic_loses_no_cdr_of_a_completed_call(box_fa
     for n in range(6):
         number = f"1370000000{n}"
         caller = dial_into_queue(ex, number)
-        ex.run_until(lambda: number in ex.agents and "active" in ex.agents[number].events)
+        ex.run_until(lambda n=number: n in ex.agents and "active" in ex.agents[n].events)
         ex.hang_up(caller)
-        ex.run_until(lambda: "released" in caller.events)
+        ex.run_until(lambda c=caller: "released" in c.events)
         completed.append(number)
     for n in range(2):                      # still up when the service is killed: no CDR yet
         dial_into_queue(ex, f"1360000000{n}")
