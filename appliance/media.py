@@ -61,7 +61,6 @@ class Recorder:
         self._wav.setsampwidth(2)
         self._wav.setframerate(8000)
         self.buffer = bytearray()      # stereo G.711 frames not yet written
-        self.frames = 0
 
     def flush(self) -> None:
         """Decode and write what the buffer holds (interleaved G.711 decodes to interleaved samples)."""
@@ -73,7 +72,6 @@ class Recorder:
             swapped.byteswap()
             samples = swapped.tobytes()
         self._wav.writeframesraw(samples)   # the header is written once, at close
-        self.frames += len(self.buffer) // 2
         self.buffer.clear()
 
     def close(self) -> None:
