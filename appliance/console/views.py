@@ -39,8 +39,11 @@ def render_status(status: dict[str, Any]) -> list[str]:
         f" abandoned {counters['abandoned']}, overflowed {counters['overflowed']},",
         f"          digits {counters['digits_detected']}, CDRs {counters['cdrs']},"
         f" recordings {counters['recordings']} (since start)",
-        "",
     ]
+    media = status.get("media")          # a service older than the field does not say
+    if media is not None:
+        lines.append(f"Media     {media['ticks']} ticks, {media['missed_blocks']} blocks missed (since start)")
+    lines.append("")
     return lines + render_spans(status["spans"])
 
 

@@ -34,6 +34,8 @@ def test_views_while_a_caller_waits_and_then_talks(box_factory, qbox):
     assert "Calls     1 active: 0 in IVR, 1 queued, 0 ringing, 0 talking" in text
     assert "Agents    2 logged in: 0 available, 0 ringing, 0 talking, 0 wrap-up, 2 paused" in text
     assert row(status.lines, "Queues")[1:3] == ["1", "waiting,"]
+    media = row(status.lines, "Media")
+    assert int(media[1]) >= 100 and media[2:] == ["ticks,", "0", "blocks", "missed", "(since", "start)"]
     assert row(status.lines, "1")[:3] == ["1", "trunk", "E1"]
     assert row(status.lines, "1")[5] == "1/30"
     doc = qbox("status", "--json", *sock).json

@@ -48,6 +48,8 @@ def test_caller_reaches_an_agent_talks_and_the_cdr_says_so(box_factory):
         ("NONE", "ENTERQUEUE"), ("8001", "CONNECT"), ("8001", "COMPLETEAGENT")]
     status = box.request("status")
     assert status["counters"]["digits_detected"] == 1 and status["counters"]["cdrs"] == 1
+    ex.run(0.2)                                    # ten more 20 ms ticks
+    assert box.request("status")["media"]["ticks"] >= status["media"]["ticks"] + 10
 
 
 def queue_events(box) -> list[tuple[str, str, str]]:
