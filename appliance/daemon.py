@@ -27,7 +27,9 @@ import logging
 import signal
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from appliance import __version__
 from appliance.acd import AcdEngine
@@ -263,7 +265,7 @@ class Service:
         self.cpu[kind] += time.thread_time() - started
 
     # -- the commit and the frames that wait for it -----------------------------------------
-    def _commit_later(self, commit) -> None:
+    def _commit_later(self, commit: Callable[[], None]) -> None:
         """The first write since the last commit: the tick commits it, or this timer if
         no tick comes (every span lost)."""
         if self._commit_pending is None:
@@ -296,9 +298,9 @@ class Service:
         else:
             self.dchannels[number].send(frame)
 
-    def _committing(self, handler):
+    def _committing(self, handler: Callable[[dict], Any]) -> Callable[[dict], Any]:
         """A control request answers once what it changed is committed."""
-        def answer(args):
+        def answer(args: dict) -> Any:
             result = handler(args)
             if inspect.isawaitable(result):
                 return self._commit_after(result)
@@ -306,7 +308,7 @@ class Service:
             return result
         return answer
 
-    async def _commit_after(self, result):
+    async def _commit_after(self, result: Awaitable[Any]) -> Any:
         value = await result
         self._commit()
         return value
