@@ -42,11 +42,12 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
     states = {agent_id: agent.derive_state() for agent_id, agent in engine.agents.items()}
     stats.restore(acd_store.load_intervals(stats.thresholds), times, engine.clock.now(), states)
 
-    def all_agents() -> list[tuple[AgentRecord, AgentTimes]]:
-        return [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes())) for a in sorted(engine.agents)]
+    def agent_rows(agent_ids) -> list[tuple[AgentRecord, AgentTimes]]:
+        return [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes()))
+                for a in sorted(agent_ids) if a in engine.agents]
 
     # the times replayed above, and each agent's state starting now (this run's clock)
-    acd_store.snapshot_agents(all_agents(), engine.clock.wall())
+    acd_store.snapshot_agents(agent_rows(engine.agents), engine.clock.wall())
     next_snapshot = engine.clock.now() + SNAPSHOT_S
 
     pending: list[AcdEvent] = []
@@ -65,15 +66,13 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
             return
         touched, agents = stats.take_touched()
         agents |= agents_touched
-        agent_rows = [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes()))
-                      for a in sorted(agents) if a in engine.agents]
         interval_rows = [(queue, start, stats.intervals[queue][start]) for queue, start in sorted(touched)]
-        acd_store.write(pending, agent_rows, interval_rows)
+        acd_store.write(pending, agent_rows(agents), interval_rows)
         pending.clear()
         agents_touched.clear()
         if engine.clock.now() >= next_snapshot:      # after the events its times include
             next_snapshot = engine.clock.now() + SNAPSHOT_S
-            acd_store.snapshot_agents(all_agents(), engine.clock.wall())
+            acd_store.snapshot_agents(agent_rows(engine.agents), engine.clock.wall())
 
     scheduled = False
 
