@@ -29,13 +29,18 @@ def start(db, clock):
     return engine, stats
 
 
-def test_clean_restart_keeps_logins_pauses_penalties_counters_and_intervals(tmp_path):
-    db = tmp_path / "qbox.db"
-    clock = ManualClock()
+def start_with_a_available_and_b_paused(db, clock, reason: str):
     engine, stats = start(db, clock)
     engine.agent_login("a")
     engine.agent_login("b")
-    engine.agent_pause("b", "meeting")
+    engine.agent_pause("b", reason)
+    return engine, stats
+
+
+def test_clean_restart_keeps_logins_pauses_penalties_counters_and_intervals(tmp_path):
+    db = tmp_path / "qbox.db"
+    clock = ManualClock()
+    engine, stats = start_with_a_available_and_b_paused(db, clock, "meeting")
     engine.agent_pause("a", "coaching", queue="r")
     engine.set_penalty("a", "q", 3)
     engine.join("q", "c1")
@@ -178,10 +183,7 @@ def _agent_rows(db) -> dict[str, tuple]:
 def test_calls_and_state_changes_leave_the_agent_row_and_come_back_from_the_events(tmp_path):
     db = tmp_path / "qbox.db"
     clock = ManualClock()
-    engine, stats = start(db, clock)
-    engine.agent_login("a")
-    engine.agent_login("b")
-    engine.agent_pause("b", "lunch")
+    engine, stats = start_with_a_available_and_b_paused(db, clock, "lunch")
     clock.advance(3)
     engine.join("q", "c1")
     assert engine.caller_status("c1").agents == ("a",)
