@@ -22,10 +22,16 @@ def _fed_in(detector: DtmfDetector, pcm: bytes, samples: int) -> list[tuple[int,
     return out + [(len(pcm) // 2, e) for e in detector.flush()]
 
 
+def _whole(detector: DtmfDetector, pcm: bytes) -> list:
+    return detector.feed(pcm) + detector.flush()
+
+
 def test_off_by_default():
-    events = DtmfDetector().feed(DIALLED) + DtmfDetector().flush()
-    assert all(e.end is not None for e in events)
-    assert MultiChannelDtmf(1).feed(DIALLED) == [(0, e) for e in DtmfDetector().feed(DIALLED)]
+    events = _whole(DtmfDetector(), DIALLED)
+    assert len(events) == 6 and all(e.end is not None for e in events)
+    multi = MultiChannelDtmf(1).feed(DIALLED)
+    assert all(e.end is not None for _, e in multi)
+    assert multi == [(0, e) for e in DtmfDetector().feed(DIALLED)]
 
 
 def test_each_digit_starts_as_soon_as_it_passes_then_ends():
@@ -33,7 +39,7 @@ def test_each_digit_starts_as_soon_as_it_passes_then_ends():
     events = [e for _, e in timed]
     assert [(e.digit, e.end is None) for e in events] == [
         (d, start) for d in "159#D0" for start in (True, False)]
-    default = DtmfDetector().feed(DIALLED) + DtmfDetector().flush()
+    default = _whole(DtmfDetector(), DIALLED)
     assert events[1::2] == default
     for (fed, start), (_, end) in zip(timed[::2], timed[1::2]):
         assert start.start == end.start
