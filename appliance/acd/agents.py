@@ -30,12 +30,11 @@ AUTOPAUSE_REASON = "Auto-Pause"
 class MemberRuntime:
     """An agent's membership of one queue."""
 
-    __slots__ = ("queue", "penalty", "order", "idx", "paused", "pause_reason", "calls")
+    __slots__ = ("queue", "penalty", "idx", "paused", "pause_reason", "calls")
 
-    def __init__(self, queue: str, penalty: int, order: int, idx: int) -> None:
+    def __init__(self, queue: str, penalty: int, idx: int) -> None:
         self.queue = queue
         self.penalty = penalty
-        self.order = order
         self.idx = idx                  # membership id in the routing core
         self.paused = False
         self.pause_reason = ""

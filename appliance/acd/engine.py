@@ -534,8 +534,7 @@ class AcdEngine:
         """The member's order (linear, rrordered) is the agent's place in the configuration,
         which is its core id."""
         q = self.queues[queue]
-        order = agent.idx
-        member = MemberRuntime(queue, penalty, order, self._core.add_member(agent.idx, q.idx, penalty, order))
+        member = MemberRuntime(queue, penalty, self._core.add_member(agent.idx, q.idx, penalty, agent.idx))
         agent.members[queue] = member
         q.members[agent.id] = agent
         return member
