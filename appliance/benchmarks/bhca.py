@@ -157,11 +157,9 @@ def _memory_dir() -> str | None:
 
 
 def _run(args) -> None:
-    for name in ("trunks", "agent_spans"):
+    for name in ("trunks", "agent_spans", "runs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise BadInput(f"--{name.replace('_', '-')} {getattr(args, name)}: give at least 1")
-    if args.runs < 1:
-        raise BadInput(f"--runs {args.runs}: give at least 1")
     results = [measure(args.calls, args.config, args.seed, trunks=args.trunks, agent_spans=args.agent_spans,
                        barge_in=args.barge_in, recording=not args.no_recording) for _ in range(args.runs)]
     result = median_run(results)
