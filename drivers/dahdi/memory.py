@@ -9,7 +9,7 @@ from collections import deque
 
 from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE, ChannelEvent, Mode, SpanMedia
 
-__all__ = ["MemorySpanMedia", "IDLE_CODE"]
+__all__ = ["MemorySpanMedia"]
 
 
 class MemorySpanMedia(SpanMedia):

@@ -15,10 +15,9 @@ from cython_ext import g711, tones
 from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE
 
 __all__ = [
-    "SILENCE_CODE", "DtmfStyle", "dtmf_audio", "tone_block", "PromptEar", "loud_samples",
+    "DtmfStyle", "dtmf_audio", "tone_block", "PromptEar", "loud_samples",
 ]
 
-SILENCE_CODE = IDLE_CODE                       # G.711 code of sample 0
 _LOUD_THRESHOLD = 128                          # |sample| above this is sound (about -45 dBm0)
 _LOUD_TABLES: dict[str, bytes] = {}
 
@@ -48,7 +47,7 @@ def dtmf_audio(digits: str, law: str, style: DtmfStyle = DtmfStyle()) -> Iterato
         pcm = tones.dtmf_digits(digit, style.on_ms, style.off_ms, style.level_dbm0, style.twist_db)
         audio = g711.encode(pcm, law)
         pad = -len(audio) % BLOCK_SAMPLES
-        yield digit, audio + bytes([SILENCE_CODE[law]]) * pad
+        yield digit, audio + bytes([IDLE_CODE[law]]) * pad
 
 
 @functools.lru_cache(maxsize=32)

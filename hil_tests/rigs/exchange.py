@@ -35,10 +35,9 @@ from appliance.isdn.pcap import PcapWriter
 from appliance.isdn.stack import Stack
 from appliance.isdn.variants import VARIANTS
 from drivers.clock import ManualClock
-from drivers.dahdi.interface import BLOCK_SAMPLES
+from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE
 from drivers.dahdi.sim import FarEnd, FarSpan
 from drivers.dahdi.sim.farend import TICK
-from hil_tests.rigs.audio import SILENCE_CODE
 
 __all__ = ["Exchange", "Line", "CallHandler", "TICK"]
 
@@ -70,7 +69,7 @@ class Line:
         self.law = law
         self.background: bytes | None = None
         self.hear: Callable[[bytes], None] | None = None
-        self._silence = bytes([SILENCE_CODE[law]]) * BLOCK_SAMPLES
+        self._silence = bytes([IDLE_CODE[law]]) * BLOCK_SAMPLES
         self._queue: deque[tuple[bytes, Callable[[], None] | None]] = deque()
         self._offset = 0
 

@@ -16,7 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 
-from drivers.dahdi.interface import ChannelEvent, DahdiError, EventType, HookOp, Mode
+from drivers.dahdi.interface import IDLE_CODE, ChannelEvent, DahdiError, EventType, HookOp, Mode
 from drivers.dahdi.real import abi
 from drivers.dahdi.real.device import DeviceIO, dahdi_error, ioctl_int, ioctl_struct
 
@@ -24,8 +24,8 @@ __all__ = ["ChannelFile", "ChannelStats", "SILENCE"]
 
 log = logging.getLogger(__name__)
 
-# One sample of silence in each mode: A-law and mu-law encode 0 as 0xD5 and 0xFF.
-SILENCE = {"alaw": b"\xd5", "ulaw": b"\xff", "linear": b"\x00\x00"}
+# One sample of silence in each mode (G.711's idle codes, or a linear zero).
+SILENCE = {**{law: bytes([code]) for law, code in IDLE_CODE.items()}, "linear": b"\x00\x00"}
 _LAW = {"alaw": abi.Law.ALAW, "ulaw": abi.Law.MULAW}
 _KNOWN_EVENTS = frozenset(int(e) for e in EventType)
 

@@ -5,8 +5,8 @@ import pytest
 
 from cython_ext import g711, tones
 from cython_ext.dtmf import DtmfDetector
-from drivers.dahdi.interface import BLOCK_SAMPLES
-from hil_tests.rigs.audio import SILENCE_CODE, DtmfStyle, PromptEar, dtmf_audio, loud_samples, tone_block
+from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE
+from hil_tests.rigs.audio import DtmfStyle, PromptEar, dtmf_audio, loud_samples, tone_block
 
 
 @pytest.mark.parametrize("law", ["alaw", "ulaw"])
@@ -36,7 +36,7 @@ def test_tone_block_repeats_seamlessly_and_is_not_dtmf():
 
 
 def test_loud_samples_tell_a_tone_from_silence():
-    assert loud_samples(bytes([SILENCE_CODE["ulaw"]]) * 160, "ulaw") == 0
+    assert loud_samples(bytes([IDLE_CODE["ulaw"]]) * 160, "ulaw") == 0
     loud = g711.encode(tones.sine_mix([1000], -20, 160), "ulaw")
     assert loud_samples(loud, "ulaw") > 100
 
@@ -46,7 +46,7 @@ def _blocks(audio: bytes) -> list[bytes]:
 
 
 def test_prompt_ear_waits_for_sound_then_a_quiet_gap():
-    quiet = bytes([SILENCE_CODE["alaw"]]) * BLOCK_SAMPLES
+    quiet = bytes([IDLE_CODE["alaw"]]) * BLOCK_SAMPLES
     speech = _blocks(g711.encode(tones.sine_mix([500], -15, 8000), "alaw"))     # 1 s
     ear = PromptEar("alaw", gap=0.4, patience=10)
     # silence before the prompt starts does not end it
@@ -67,7 +67,7 @@ def test_prompt_ear_gives_up_after_its_patience():
 
 
 def test_prompt_ear_barges_in_that_long_after_the_prompt_begins():
-    quiet = bytes([SILENCE_CODE["alaw"]]) * BLOCK_SAMPLES
+    quiet = bytes([IDLE_CODE["alaw"]]) * BLOCK_SAMPLES
     speech = _blocks(g711.encode(tones.sine_mix([500], -15, 8000), "alaw"))     # 1 s
     ear = PromptEar("alaw", gap=0.6, patience=10, barge_in=0.3)
     assert not any(ear.feed(quiet) for _ in range(25))       # nothing heard yet: no barging in
