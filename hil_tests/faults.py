@@ -23,8 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from appliance.alarms.sources import DAHDI_ALARM_LFA, DAHDI_ALARM_LOS
-from drivers.dahdi.interface import Alarm
+from drivers.dahdi.interface import DAHDI_ALARM_LFA, DAHDI_ALARM_LOS, Alarm
 
 __all__ = ["Fault", "FaultSpecError", "parse_fault", "parse_faults", "SPAN_KINDS", "DEVICE_KINDS"]
 

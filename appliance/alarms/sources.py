@@ -40,14 +40,9 @@ from appliance.alarms.config import AlarmsConfig
 from appliance.alarms.manager import AlarmManager
 from drivers.clock import Clock
 from drivers.dahdi.interface import Alarm as SpanAlarm
-from drivers.dahdi.interface import SpanStatus
+from drivers.dahdi.interface import DAHDI_ALARM_LFA, DAHDI_ALARM_LMFA, DAHDI_ALARM_LOS, SpanStatus
 
 __all__ = ["SpanAlarms", "DChannelAlarms", "QueueAlarms", "DeviceAlarms", "DiskAlarms"]
-
-# <dahdi/user.h> detail bits beside RED (not in drivers.dahdi.interface.Alarm).
-DAHDI_ALARM_LOS = 1 << 8
-DAHDI_ALARM_LFA = 1 << 9
-DAHDI_ALARM_LMFA = 1 << 10
 
 _LINE_CAUSES = ("lossOfSignal", "lossOfFrame", "lossOfMultiFrame", "aIS", "remoteAlarmInterface")
 _SPAN_CAUSES = _LINE_CAUSES + ("excessiveBER",)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 __all__ = [
-    "Alarm", "EventType", "HookOp", "Mode",
+    "Alarm", "DAHDI_ALARM_LFA", "DAHDI_ALARM_LMFA", "DAHDI_ALARM_LOS", "EventType", "HookOp", "Mode",
     "SpanCounters", "ChannelStatus", "SpanStatus", "ChannelEvent",
     "SpanMedia", "DChannel", "Channel", "Backend", "DahdiError",
 ]
@@ -29,6 +29,12 @@ IDLE_CODE = {"alaw": 0xD5, "ulaw": 0xFF}   # G.711 silence: the code for 0 in ea
 
 class DahdiError(OSError):
     """A driver-level failure (device missing, ioctl refused, span does not exist)."""
+
+
+# <dahdi/user.h> detail bits that come with RED (not Alarm members: DAHDI names them RED).
+DAHDI_ALARM_LOS = 1 << 8
+DAHDI_ALARM_LFA = 1 << 9
+DAHDI_ALARM_LMFA = 1 << 10
 
 
 class Alarm(enum.IntFlag):

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from drivers.dahdi import interface
 from drivers.dahdi.real import abi
 
 _SIMPLE_INTS = (ctypes.c_int, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint, ctypes.c_short,
@@ -39,6 +40,8 @@ def _python_view() -> dict[str, int]:
             facts[f"const {prefix}{member_name}"] = int(member)
     for name, value in abi.CONSTANTS.items():
         facts[f"const {name}"] = value
+    for name in ("DAHDI_ALARM_LOS", "DAHDI_ALARM_LFA", "DAHDI_ALARM_LMFA"):   # the alarm detail bits
+        facts[f"const {name}"] = getattr(interface, name)
     return facts
 
 
