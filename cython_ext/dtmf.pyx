@@ -727,8 +727,7 @@ cdef class _Engine:
         cdef bint accepted = self._accepted(ch, upto, &end)
         ch.state = IDLE
         if accepted and self.report_start and not ch.started:
-            ch.started = True
-            self._record(<int>(ch - self.chans), ch.digit, lround(ch.start), NO_END)
+            self._record_start(ch)
         if accepted or ch.started:
             self._record(<int>(ch - self.chans), ch.digit, lround(ch.start), lround(end))
 
@@ -843,8 +842,12 @@ cdef class _Engine:
         its share is final (measured on all the windows it keeps)."""
         cdef double end
         if ch.n_kept >= KEEP and self._accepted(ch, m, &end):
-            ch.started = True
-            self._record(<int>(ch - self.chans), ch.digit, lround(ch.start), NO_END)
+            self._record_start(ch)
+
+    cdef inline void _record_start(self, Chan* ch) noexcept nogil:
+        """The digit's start event (no end), once."""
+        ch.started = True
+        self._record(<int>(ch - self.chans), ch.digit, lround(ch.start), NO_END)
 
     cdef bint _steady(self, Chan* ch, int64_t m, int digit, const Window* w) noexcept nogil:
         """Does the window ending at ``m`` lie wholly inside one steady tone: its
