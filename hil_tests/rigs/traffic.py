@@ -83,13 +83,10 @@ class TrafficRig:
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Step until the service holds every span; RigNotReady after ``timeout`` real seconds."""
         self.exchange.start()
-        deadline = time.monotonic() + timeout
-        while not self.exchange.ready:
-            if time.monotonic() > deadline or self._stopping:
-                spans = ", ".join(f"span {n}: link {'up' if self.exchange.stack(n).link_up else 'down'}"
-                                  for n in self.exchange.trunk_spans + self.exchange.agent_spans)
-                raise RigNotReady(f"the service did not take up every span within {timeout:g} s ({spans})")
-            self.exchange.step()
+        self._step_until(lambda: self.exchange.ready, timeout, lambda: (
+            f"the service did not take up every span within {timeout:g} s ("
+            + ", ".join(f"span {n}: link {'up' if self.exchange.stack(n).link_up else 'down'}"
+                        for n in self.exchange.trunk_spans + self.exchange.agent_spans) + ")"))
         log.info("event=rig_ready mode=%s spans=%d", self.mode, len(self.config.spans))
 
     def run(self, duration: float, *, drain: float = 120.0, wait: float = 60.0, settle: float = 10.0,
@@ -105,7 +102,8 @@ class TrafficRig:
             raise ValueError("duration and drain must not be negative")
         self.wait_ready(wait)
         if start_when is not None:
-            self._wait_for_start(start_when, wait)
+            self._step_until(start_when, wait,
+                             lambda: f"told to wait for a start signal that did not come within {wait:g} s")
         self._start = self.clock.now()
         arrive_at = self.arrivals.next_after(0.0, duration)
         while not self._stopping:
@@ -121,11 +119,13 @@ class TrafficRig:
         self._linger(_LINGER)
         return self.report()
 
-    def _wait_for_start(self, start_when: Callable[[], bool], timeout: float) -> None:
+    def _step_until(self, done: Callable[[], bool], timeout: float, failure: Callable[[], str]) -> None:
+        """Step the exchange until ``done()``; RigNotReady (saying ``failure()``) after
+        ``timeout`` real seconds or when stopped."""
         deadline = time.monotonic() + timeout
-        while not start_when():
+        while not done():
             if time.monotonic() > deadline or self._stopping:
-                raise RigNotReady(f"told to wait for a start signal that did not come within {timeout:g} s")
+                raise RigNotReady(failure())
             self.exchange.step()
 
     def _step(self) -> None:
