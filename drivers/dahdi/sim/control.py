@@ -54,9 +54,8 @@ class SimControl:
         try:
             wire.send_json(self._sock, {"op": op, **fields})
         except OSError as exc:
-            gone = wire.SimulatorGone(f"the simulator in {self.directory} has gone away")
-            gone.errno = exc.errno or errno.EPIPE
-            raise gone from None
+            raise wire.dahdi_error(exc.errno or errno.EPIPE, f"the simulator in {self.directory} has gone away",
+                                   wire.SimulatorGone) from None
         return wire.raise_for_reply(wire.recv_json(self._sock))
 
     def spans(self) -> list[SpanStatus]:

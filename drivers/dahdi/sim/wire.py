@@ -141,8 +141,8 @@ def raise_for_reply(reply: dict) -> dict:
                       str(reply.get("error", "the simulator refused the request")))
 
 
-def dahdi_error(number: int, message: str) -> DahdiError:
-    """A DahdiError carrying ``errno`` whose text is just ``message`` (no "[Errno N]")."""
-    error = DahdiError(message)
+def dahdi_error(number: int, message: str, cls: type[DahdiError] = DahdiError) -> DahdiError:
+    """A DahdiError (or ``cls``) carrying ``errno`` whose text is just ``message`` (no "[Errno N]")."""
+    error = cls(message)
     error.errno = number
     return error
