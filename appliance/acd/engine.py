@@ -73,8 +73,7 @@ class AcdEngine:
             strategy = STRATEGIES[config.canonical_strategy]
             idx = self._core.add_queue(config.weight, strategy.code, config.ringinuse)
             self.queues[config.name] = QueueRuntime(config, idx)
-        # leavewhenempty is checked on every member change, so only where configured
-        self._leave_queues = {name for name, q in self.queues.items() if q.leave_conditions}
+        self._find_leave_queues()
         for config in agents:
             agent = AgentRuntime(config, self._core.add_agent())
             self.agents[config.id] = agent
@@ -477,13 +476,14 @@ class AcdEngine:
         q = self._queue(config.name)
         self._core.set_queue(q.idx, config.weight, STRATEGIES[config.canonical_strategy].code, config.ringinuse)
         q.configure(config)
-        if q.leave_conditions:
-            self._leave_queues.add(q.name)
-        else:
-            self._leave_queues.discard(q.name)
+        self._find_leave_queues()
         for agent in q.members.values():        # a strategy or ringinuse change may free a hand-out
             self._agent_freed(agent)
         self._flush()
+
+    def _find_leave_queues(self) -> None:
+        # leavewhenempty is checked on every member change, so only where configured
+        self._leave_queues = {name for name, q in self.queues.items() if q.leave_conditions}
 
     def reconfigure_agent(self, config: AgentConfig) -> None:
         """Take an agent's new configuration (a reload): its wrap-up time, and the queues
