@@ -326,8 +326,8 @@ class Service:
     # -- once a second ----------------------------------------------------------------------
     def _every_second(self) -> None:
         started = time.thread_time()
-        try:        # one question for every span (a JSON request each, on the simulator)
-            statuses = {status.number: status for status in self.backend.spans()}
+        try:        # one question for every span's alarms and counters (its channels are not needed)
+            statuses = {status.number: status for status in self.backend.spans(channels=False)}
         except OSError as exc:
             log.warning("span status failed", extra={"kv": {"error": exc}})
             statuses = {}
@@ -392,7 +392,7 @@ class Service:
 
     def _check_span(self, span) -> None:
         try:
-            status = self.backend.span_status(span.number)
+            status = self.backend.span_status(span.number, channels=False)
         except OSError as exc:
             log.warning("span status failed", extra={"kv": {"span": span.number, "error": exc}})
             return

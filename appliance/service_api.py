@@ -87,7 +87,7 @@ class ServiceApi:
         result = []
         for span in s.config.spans:
             try:
-                status = s.backend.span_status(span.number)
+                status = s.backend.span_status(span.number, channels=False)
                 alarms, counters = status.alarm_names or ["OK"], status.as_dict()["counters"]
             except OSError:
                 alarms, counters = ["NOTOPEN"], {}

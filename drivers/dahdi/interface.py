@@ -234,11 +234,15 @@ class Backend(abc.ABC):
     url: str
 
     @abc.abstractmethod
-    def spans(self) -> list[SpanStatus]:
-        """Status of every span, like ``dahdi_scan``."""
+    def spans(self, *, channels: bool = True) -> list[SpanStatus]:
+        """Status of every span, like ``dahdi_scan``.
+
+        ``channels=False`` leaves each status's channel rows out (``channels == ()``):
+        a supervisor asking for alarms and counters every second does not pay for them.
+        """
 
     @abc.abstractmethod
-    def span_status(self, span: int) -> SpanStatus:
+    def span_status(self, span: int, *, channels: bool = True) -> SpanStatus:
         """Status of one span, like ``/proc/dahdi/N``; DahdiError if it does not exist."""
 
     @abc.abstractmethod

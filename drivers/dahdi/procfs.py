@@ -141,8 +141,10 @@ class ProcSpan:
     channels: tuple[ProcChannel, ...] = ()
 
     def to_status(self, spantype: str = "", lbo: str | None = None, sync_source: int | None = None,
-                  alarms: Alarm | None = None, counters: SpanCounters | None = None) -> SpanStatus:
-        """The interface's view; keyword arguments override what /proc cannot say."""
+                  alarms: Alarm | None = None, counters: SpanCounters | None = None,
+                  channels: bool = True) -> SpanStatus:
+        """The interface's view; keyword arguments override what /proc cannot say
+        (``channels=False``: no channel rows)."""
         span_type, framing, coding, crc4 = line_format(
             self.lineconfig, spantype, [c.signalling for c in self.channels])
         extra = {"lbo": lbo} if lbo is not None else {}
@@ -152,7 +154,7 @@ class ProcSpan:
             alarms=self.alarms if alarms is None else alarms,
             counters=self.counters if counters is None else counters,
             sync_source=(self.number if self.clock_source else 0) if sync_source is None else sync_source,
-            channels=tuple(c.to_status(pos) for pos, c in enumerate(self.channels, start=1)),
+            channels=tuple(c.to_status(pos) for pos, c in enumerate(self.channels, start=1)) if channels else (),
             **extra,
         )
 

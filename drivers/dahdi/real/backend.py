@@ -55,15 +55,16 @@ class DahdiBackend(Backend):
 
     # --- status
 
-    def spans(self) -> list[SpanStatus]:
+    def spans(self, *, channels: bool = True) -> list[SpanStatus]:
         try:
             names = self.io.listdir(self.proc)
         except FileNotFoundError:
             raise dahdi_error(f"{self.proc}: not found (is the dahdi kernel module loaded?)",
                               errno.ENOENT) from None
-        return [self.span_status(number) for number in sorted(int(n) for n in names if n.isdigit())]
+        return [self.span_status(number, channels=channels)
+                for number in sorted(int(n) for n in names if n.isdigit())]
 
-    def span_status(self, span: int) -> SpanStatus:
+    def span_status(self, span: int, *, channels: bool = True) -> SpanStatus:
         proc_span = self._proc_span(span)
         info = self.control.span_info(span)
         counters = SpanCounters(bpv=info.bpvcount, crc4=info.crc4count, fas=info.fascount,
@@ -74,6 +75,7 @@ class DahdiBackend(Backend):
             sync_source=info.syncsrc,
             alarms=Alarm(info.alarms & _ALARM_BITS),
             counters=counters,
+            channels=channels,
         )
 
     # --- opening channels

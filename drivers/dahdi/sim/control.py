@@ -58,11 +58,11 @@ class SimControl:
                                    wire.SimulatorGone) from None
         return wire.raise_for_reply(wire.recv_json(self._sock))
 
-    def spans(self) -> list[SpanStatus]:
-        return [wire.status_from_wire(s) for s in self.request("spans")["spans"]]
+    def spans(self, *, channels: bool = True) -> list[SpanStatus]:
+        return [wire.status_from_wire(s) for s in self.request("spans", channels=channels)["spans"]]
 
-    def span(self, number: int) -> SpanStatus:
-        return wire.status_from_wire(self.request("span", span=number)["status"])
+    def span(self, number: int, *, channels: bool = True) -> SpanStatus:
+        return wire.status_from_wire(self.request("span", span=number, channels=channels)["status"])
 
     def lines(self, span: int | None = None) -> list[dict]:
         """Both ends of each span's line: alarms, faults, counters (``FarEnd.line_report``)."""

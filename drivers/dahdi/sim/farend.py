@@ -369,18 +369,18 @@ class FarEnd:
         with self._lock:
             self.clock.advance(seconds)
 
-    def status(self, span: int) -> SpanStatus:
-        """What the near end's ``/proc/dahdi/N`` would show."""
+    def status(self, span: int, channels: bool = True) -> SpanStatus:
+        """What the near end's ``/proc/dahdi/N`` would show (its channel rows only if asked)."""
         with self._lock:
             self._sync_clock()
             if span == self.analog_span:
-                return self._analog_status()
-            return self._span_status(self.span(span))
+                return self._analog_status(channels)
+            return self._span_status(self.span(span), channels)
 
-    def statuses(self) -> list[SpanStatus]:
+    def statuses(self, channels: bool = True) -> list[SpanStatus]:
         with self._lock:
             numbers = list(self._spans) + ([self.analog_span] if self.analog_span else [])
-            return [self.status(n) for n in numbers]
+            return [self.status(n, channels) for n in numbers]
 
     def line_report(self, span: int) -> dict:
         """Both ends of one span's line, for ``qbox sim status``."""
@@ -528,17 +528,9 @@ class FarEnd:
                       if s.spec.timing and not s.line.near_alarms & (Alarm.RED | Alarm.BLUE | Alarm.LOOPBACK)]
         return min(candidates)[1] if candidates else 0
 
-    def _span_status(self, far: FarSpan) -> SpanStatus:
+    def _span_status(self, far: FarSpan, with_channels: bool) -> SpanStatus:
         spec, alarms = far.spec, far.line.near_alarms
-        in_use = {c for link in far.links() for c in link.channos}
-        channels = tuple(
-            ChannelStatus(
-                channo=channo, chanpos=pos, name=f"{spec.name}/{pos}",
-                signalling=spec.signalling_of(channo),
-                state="alarm" if alarms & _ALARM_STATES else ("in use" if channo in in_use else "idle"),
-            )
-            for pos, channo in enumerate(spec.channos, start=1)
-        )
+        channels = self._channel_rows(far) if with_channels else ()
         return SpanStatus(
             number=spec.number, name=spec.name,
             description=spec.description or f"qbox simulated {spec.type} span {spec.number}",
@@ -547,9 +539,22 @@ class FarEnd:
             sync_source=self._sync_source(), channels=channels,
         )
 
-    def _analog_status(self) -> SpanStatus:
+    @staticmethod
+    def _channel_rows(far: FarSpan) -> tuple[ChannelStatus, ...]:
+        spec, alarms = far.spec, far.line.near_alarms
+        in_use = {c for link in far.links() for c in link.channos}
+        return tuple(
+            ChannelStatus(
+                channo=channo, chanpos=pos, name=f"{spec.name}/{pos}",
+                signalling=spec.signalling_of(channo),
+                state="alarm" if alarms & _ALARM_STATES else ("in use" if channo in in_use else "idle"),
+            )
+            for pos, channo in enumerate(spec.channos, start=1)
+        )
+
+    def _analog_status(self, with_channels: bool) -> SpanStatus:
         channels = []
-        for pos, channo in enumerate(self._card_channos, start=1):
+        for pos, channo in enumerate(self._card_channos if with_channels else (), start=1):
             port = self._ports.get(channo)
             if port is None:
                 channels.append(ChannelStatus(channo=channo, chanpos=pos, name=f"SIM/FXS/{pos}",
@@ -761,10 +766,10 @@ class FarEnd:
         }
 
     def _op_spans(self, request: dict) -> dict:
-        return {"spans": [wire.status_to_wire(s) for s in self.statuses()]}
+        return {"spans": [wire.status_to_wire(s) for s in self.statuses(bool(request.get("channels", True)))]}
 
     def _op_span(self, request: dict) -> dict:
-        return {"status": wire.status_to_wire(self.status(int(request["span"])))}
+        return {"status": wire.status_to_wire(self.status(int(request["span"]), bool(request.get("channels", True))))}
 
     def _op_line(self, request: dict) -> dict:
         numbers = [int(request["span"])] if "span" in request else list(self._spans)

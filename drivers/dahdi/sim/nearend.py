@@ -234,11 +234,11 @@ class SimBackend(Backend):
         self.timeout = timeout
         self._control = SimControl(self.directory, timeout)
 
-    def spans(self) -> list[SpanStatus]:
-        return self._control.spans()
+    def spans(self, *, channels: bool = True) -> list[SpanStatus]:
+        return self._control.spans(channels=channels)
 
-    def span_status(self, span: int) -> SpanStatus:
-        return self._control.span(span)
+    def span_status(self, span: int, *, channels: bool = True) -> SpanStatus:
+        return self._control.span(span, channels=channels)
 
     def open_span_media(self, span: int, mode: Mode = "alaw", blocksize: int = BLOCK_SAMPLES) -> SimSpanMedia:
         _check_blocksize(blocksize)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 import struct
 
 import pytest
@@ -63,6 +64,8 @@ def test_span_status_takes_alarms_and_counters_from_spanstat_and_slips_from_proc
     assert status.counters == SpanCounters(bpv=5, crc4=6, fas=7, ebit=8, slips=9)
     assert {c.state for c in status.channels} == {"alarm"}
     assert status.as_dict()["alarms"] == ["RED"]
+    assert backend.span_status(1, channels=False) == replace(status, channels=())
+    assert [s.channels for s in backend.spans(channels=False)] == [(), (), ()]
 
 
 def test_open_channel_shows_in_use(backend):

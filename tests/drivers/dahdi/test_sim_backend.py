@@ -6,6 +6,7 @@ exactly when a test advances the clock.
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 import select
 import shutil
 import socket
@@ -91,6 +92,17 @@ def test_spans_look_like_dahdi(backend):
     assert [(c.channo, c.signalling) for c in analog.channels] == [(56, "FXOKS"), (57, "FXOLS")]
     assert e1.sync_source == 1 and not e1.alarms
     assert e1.lbo == "0 db (CSU)/0-133 feet (DSX-1)"
+
+
+def test_span_status_without_channel_rows(backend, farend):
+    farend.inject(1, "los")
+    farend.advance(TIMING.los_debounce)
+    full = backend.spans()
+    bare = backend.spans(channels=False)
+    assert [s.channels for s in bare] == [(), (), ()] and all(s.channels for s in full)
+    assert [replace(s, channels=()) for s in full] == bare       # everything else as before
+    assert bare[0].alarm_names == ["RED"]
+    assert backend.span_status(3, channels=False) == replace(backend.span_status(3), channels=())
 
 
 def test_no_simulator_running(sim_dir):
