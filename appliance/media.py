@@ -14,8 +14,8 @@ from __future__ import annotations
 import array
 import logging
 import os
+import struct
 import sys
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,6 +44,8 @@ class Recorder:
 
     The tick appends the legs' G.711 bytes to :attr:`buffer`, interleaved (caller,
     agent, caller, ...); decoding and writing happen a second at a time (and at close).
+    The header's lengths are brought up to date at each write, so the file is a whole
+    WAV of what was written so far even if the service dies in mid-call.
     """
 
     FLUSH_FRAMES = 8000    # one second
@@ -56,10 +58,8 @@ class Recorder:
         except FileNotFoundError:     # the first recording there (or the directory was removed)
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             self._file = open(self.path, "wb")
-        self._wav = wave.open(self._file, "wb")
-        self._wav.setnchannels(2)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(8000)
+        self._file.write(_wav_header(0))
+        self._data_bytes = 0
         self.buffer = bytearray()      # stereo G.711 frames not yet written
 
     def flush(self) -> None:
@@ -71,13 +71,27 @@ class Recorder:
             swapped = array.array("h", samples)
             swapped.byteswap()
             samples = swapped.tobytes()
-        self._wav.writeframesraw(samples)   # the header is written once, at close
+        self._file.write(samples)
+        self._file.flush()
+        self._data_bytes += len(samples)
+        os.pwrite(self._file.fileno(), _wav_header(self._data_bytes), 0)
         self.buffer.clear()
 
     def close(self) -> None:
         self.flush()
-        self._wav.close()         # writes the header; the file is ours to close
         self._file.close()
+
+
+# RIFF header of a PCM WAV: RIFF size, WAVE, the 16-byte fmt chunk, the data chunk's size
+_WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
+_CHANNELS, _RATE, _SAMPLE_BYTES = 2, 8000, 2
+
+
+def _wav_header(data_bytes: int) -> bytes:
+    """The 44-byte header of a recording's WAV (stereo, 8 kHz, 16-bit) holding ``data_bytes``."""
+    frame = _CHANNELS * _SAMPLE_BYTES
+    return _WAV_HEADER.pack(b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, _CHANNELS, _RATE,
+                            _RATE * frame, frame, 8 * _SAMPLE_BYTES, b"data", data_bytes)
 
 
 @dataclass(eq=False)

@@ -141,3 +141,31 @@ def test_a_recorder_makes_its_directory_when_it_is_missing(tmp_path):
     recorder.close()
     with wave.open(str(tmp_path / "recordings" / "2026" / "call.wav")) as wav:
         assert (wav.getnchannels(), wav.getnframes()) == (2, 0)
+
+
+def test_a_recording_is_the_wav_the_standard_library_writes(tmp_path):
+    legs = bytes(range(256)) * 70                     # interleaved caller/agent G.711
+    recorder = Recorder(tmp_path / "ours.wav", "alaw")
+    for start in (0, 6000):                           # two writes, then the tail at close
+        recorder.buffer += legs[start:start + 6000]
+        recorder.flush()
+    recorder.buffer += legs[12000:]
+    recorder.close()
+    with wave.open(str(tmp_path / "stdlib.wav"), "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(g711.decode(legs, "alaw"))
+    assert (tmp_path / "ours.wav").read_bytes() == (tmp_path / "stdlib.wav").read_bytes()
+
+
+def test_a_recording_cut_short_holds_every_second_written(tmp_path):
+    recorder = Recorder(tmp_path / "cut.wav", "ulaw")
+    for _ in range(2):                                # two seconds, then the service dies
+        recorder.buffer += bytes([0x80, 0x7F]) * 8000
+        recorder.flush()
+    recorder.buffer += bytes(320)                     # never written
+    with wave.open(str(tmp_path / "cut.wav")) as wav:
+        assert (wav.getnchannels(), wav.getframerate(), wav.getnframes()) == (2, 8000, 16000)
+        assert wav.readframes(1) == g711.decode(bytes([0x80, 0x7F]), "ulaw")
+    recorder.close()
