@@ -322,13 +322,18 @@ class Service:
         return value
 
     def _dchannel_readable(self, number: int) -> None:
+        """One frame a wake-up, as Asterisk's PRI thread reads them: the loop calls again
+        while more wait, and no read is spent finding the queue empty (most wake-ups
+        bring one frame)."""
         started = time.thread_time()
-        dchannel, stack = self.dchannels[number], self.stacks[number]
+        dchannel = self.dchannels[number]
         try:
-            while (frame := dchannel.recv()) is not None:
-                stack.receive_frame(frame)
+            frame = dchannel.recv()
         except DahdiError as exc:
             self._device_lost(number, dchannel, exc)
+        else:
+            if frame is not None:
+                self.stacks[number].receive_frame(frame)
         self.cpu["signalling"] += time.thread_time() - started
 
     # -- once a second ----------------------------------------------------------------------
