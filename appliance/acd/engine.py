@@ -592,6 +592,16 @@ class AcdEngine:
         return AgentRecord(agent.id, agent.logged_in and not agent.logout_pending, agent.pause_reason,
                            agent.calls, agent.talk_time, last_end, members, self._removed(agent))
 
+    def agent_settings(self, agent_id: str) -> tuple:
+        """What of :meth:`agent_record` the store rewrites the agent's row for when it
+        changes: all of it but the counters (calls, talk time, last call end, calls per
+        queue), which the events carry.  Cheaper than the record, so it can be asked on
+        every commit."""
+        agent = self._agent(agent_id)
+        return (agent.logged_in and not agent.logout_pending, agent.pause_reason,
+                {q: (m.penalty, m.paused, m.pause_reason) for q, m in agent.members.items()},
+                self._removed(agent))
+
     @staticmethod
     def _removed(agent: AgentRuntime) -> frozenset[str]:
         """The configured queues the agent was taken out of at run time."""

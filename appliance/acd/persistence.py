@@ -46,8 +46,14 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
         return [(engine.agent_record(a), stats.agents.setdefault(a, AgentTimes()))
                 for a in sorted(agent_ids) if a in engine.agents]
 
+    written: dict[str, tuple] = {}     # agent -> engine.agent_settings() as its row holds them
+
+    def snapshot() -> None:
+        acd_store.snapshot_agents(agent_rows(engine.agents), engine.clock.wall())
+        written.update((a, engine.agent_settings(a)) for a in engine.agents)
+
     # the times replayed above, and each agent's state starting now (this run's clock)
-    acd_store.snapshot_agents(agent_rows(engine.agents), engine.clock.wall())
+    snapshot()
     next_snapshot = engine.clock.now() + SNAPSHOT_S
 
     pending: list[AcdEvent] = []
@@ -66,13 +72,16 @@ def attach_store(engine: AcdEngine, store: Store, stats: StatsBook | None = None
             return
         touched, agents = stats.take_touched()
         agents |= agents_touched
+        settings = {a: engine.agent_settings(a) for a in agents if a in engine.agents}
+        changed = [a for a, now in settings.items() if written.get(a) != now]
         interval_rows = [(queue, start, stats.intervals[queue][start]) for queue, start in sorted(touched)]
-        acd_store.write(pending, agent_rows(agents), interval_rows)
+        acd_store.write(pending, agent_rows(changed), interval_rows)
+        written.update((a, settings[a]) for a in changed)     # only once they are written
         pending.clear()
         agents_touched.clear()
         if engine.clock.now() >= next_snapshot:      # after the events its times include
             next_snapshot = engine.clock.now() + SNAPSHOT_S
-            acd_store.snapshot_agents(agent_rows(engine.agents), engine.clock.wall())
+            snapshot()
 
     scheduled = False
 

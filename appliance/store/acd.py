@@ -86,57 +86,43 @@ _encode_event = json.JSONEncoder(default=list).encode
 _REMOVED = (0, False, "", 0, True)       # the row of a configured membership taken out at run time
 
 
-def _settings(record: AgentRecord) -> tuple:
-    """What an agent's row must be rewritten for: all of the record but its counters
-    (calls, talk time, last call end, calls per queue), which the events carry."""
-    return (record.logged_in, record.pause_reason, {q: m[:3] for q, m in record.members.items()}, record.removed)
-
-
 class AcdStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure_schema("acd", MIGRATIONS)
-        self._settings: dict[str, tuple] = {}     # agent -> _settings() of its row as last committed
 
     def write(self, events: Iterable[AcdEvent], agents: Iterable[tuple[AgentRecord, AgentTimes]],
               intervals: Iterable[tuple[str, float, IntervalStats]]) -> None:
-        """Record ``events``, the rows of those ``agents`` whose settings changed, and the
-        interval rows, atomically."""
+        """Record ``events``, the rows of ``agents`` (those whose settings changed: the
+        caller knows; the rest come back from the events) and the interval rows, atomically."""
         rows = []
         for event in events:
             data = event_data(event)
             rows.append((event.wall, event.kind, data.get("queue"), data.get("caller"), data.get("agent"),
                          _encode_event(data)))
-        changed = [(record, times) for record, times in agents
-                   if self._settings.get(record.id) != _settings(record)]
+        agents = list(agents)
         with self.store.transaction() as db:
             db.executemany(
                 "INSERT INTO acd_events (wall, kind, queue, caller, agent, data) VALUES (?, ?, ?, ?, ?, ?)", rows)
-            if changed:
+            if agents:
                 through = db.execute("SELECT last_insert_rowid()").fetchone()[0] if rows else self._last_event(db)
-                self._write_agents(db, changed, rows[-1][0] if rows else 0.0, through)
+                self._write_agents(db, agents, rows[-1][0] if rows else 0.0, through)
             for queue, start, stats in intervals:
                 db.execute(
                     "INSERT INTO acd_intervals (queue, start, figures) VALUES (?, ?, ?)"
                     " ON CONFLICT(queue, start) DO UPDATE SET figures = excluded.figures",
                     (queue, start, json.dumps(_figures(stats))),
                 )
-        self._remember(changed)           # only once they are committed
 
     def snapshot_agents(self, agents: Iterable[tuple[AgentRecord, AgentTimes]], wall: float) -> None:
         """Write these agents' rows as they are now, changed or not (they then need no
         replay)."""
-        agents = list(agents)
         with self.store.transaction() as db:
-            self._write_agents(db, agents, wall, self._last_event(db))
-        self._remember(agents)
+            self._write_agents(db, list(agents), wall, self._last_event(db))
 
     @staticmethod
     def _last_event(db) -> int:
         return db.execute("SELECT IFNULL(MAX(id), 0) FROM acd_events").fetchone()[0]
-
-    def _remember(self, agents: list[tuple[AgentRecord, AgentTimes]]) -> None:
-        self._settings.update((record.id, _settings(record)) for record, _ in agents)
 
     def _write_agents(self, db, agents: list[tuple[AgentRecord, AgentTimes]], wall: float, through: int) -> None:
         """The agents' rows and all their membership rows, as of event ``through``."""
@@ -180,7 +166,6 @@ class AcdStore:
                 agent_id, bool(row["logged_in"]), row["pause_reason"], row["calls"], row["talk_time"],
                 row["last_call_end"], {q: tuple(m[:4]) for q, m in members.items() if not m[4]},
                 frozenset(q for q, m in members.items() if m[4])))
-        self._settings = {record.id: _settings(record) for record in records}
         return records, times
 
     def _replay(self, agents: dict[str, dict[str, Any]], memberships: dict[str, dict[str, list]],
