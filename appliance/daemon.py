@@ -75,6 +75,7 @@ REOPEN_S = 2.0                   # try a lost span device again this often (real
 # takes about half the time, with no full collection in a bench run.
 GC_THRESHOLDS = (5000, 10, 10)
 
+
 class ServicePaths:
     """Where the service keeps its files (one state directory, like /var/lib/qbox)."""
 
