@@ -342,14 +342,18 @@ class CallControl:
         bad_optional: list[int] = []
         problem: tuple[int, bytes] | None = None
         last = -1
-        codesets = CodesetTracker()
+        codesets = None     # a CodesetTracker from the first Shift on (most messages have none)
         for rec in msg.values["ies"]:
             cls = rec.cls
-            codeset = codesets.current
             if cls is Shift:
+                if codesets is None:
+                    codesets = CodesetTracker()
                 codesets.passed(True, rec.non_locking, rec.codeset)
                 continue
-            codesets.passed(False)
+            codeset = 0
+            if codesets is not None:
+                codeset = codesets.current
+                codesets.passed(False)
             if cls in _SINGLE_OCTET:
                 if cls is UnknownSingleOctetIE:
                     counters["l3_ie_unrecognized"] += 1

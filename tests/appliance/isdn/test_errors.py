@@ -10,7 +10,7 @@ from appliance.isdn.q921 import LAPD
 from appliance.isdn.q931 import (
     Alerting, BearerCapability, CalledPartyNumber, CallingPartyNumber, CallState as CallStateIE,
     Cause, ChannelIdentification, Connect, Disconnect, Display, Q931, Release, ReleaseComplete,
-    Setup, SetupAcknowledge, Status, StatusEnquiry, UnknownIE,
+    Setup, SetupAcknowledge, Shift, Status, StatusEnquiry, UnknownIE,
 )
 
 
@@ -151,6 +151,18 @@ def test_unrecognized_element(pair, line):
     answers = line.inject(_setup(callref=10, ies=[UnknownIE(id=0x01, data=b"?"), BearerCapability(),
                                                   ChannelIdentification(channel=4)]))
     _only(answers, ReleaseComplete, 96)
+
+
+def test_elements_of_other_codesets_are_not_judged(pair, line):
+    # 4.5.3: a non-locking shift covers the next element only; after a locking one, all
+    # elements are the network's own, even comprehension-required ones
+    answers = line.inject(_setup(ies=[BearerCapability(), ChannelIdentification(channel=3),
+                                      CalledPartyNumber(digits=b"1"),
+                                      Shift(codeset=5, non_locking=1), UnknownIE(id=0x01, data=b"?"),
+                                      UnknownIE(id=0x7B, data=b"?"),
+                                      Shift(codeset=6), UnknownIE(id=0x02, data=b"?")]))
+    assert _only(answers, Status, 99).ie(Cause).diagnostics == b"\x7b"   # the one back in codeset 0
+    assert pair.user_events[-1].kind == "setup"
 
 
 def test_duplicated_element_uses_the_first(pair, line):
