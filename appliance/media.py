@@ -46,6 +46,10 @@ class Recorder:
     agent, caller, ...); decoding and writing happen a second at a time (and at close).
     The header's lengths are brought up to date at each write, so the file is a whole
     WAV of what was written so far even if the service dies in mid-call.
+
+    A recording that cannot be written (a full disk, a directory it may not write to)
+    stops, with the one-line reason in :attr:`error` and the log; it never raises, so
+    the call it records goes on as if it were not recorded.
     """
 
     FLUSH_FRAMES = 8000    # one second
@@ -53,33 +57,57 @@ class Recorder:
     def __init__(self, path: str | os.PathLike, law: str) -> None:
         self.path = os.fspath(path)   # a str: one a call, and pathlib would cost more than the open
         self.law = law
-        try:
-            self._file = open(self.path, "wb")
-        except FileNotFoundError:     # the first recording there (or the directory was removed)
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self._file = open(self.path, "wb")
-        self._file.write(_wav_header(0))
-        self._data_bytes = 0
+        self.error: str | None = None
         self.buffer = bytearray()      # stereo G.711 frames not yet written
+        self._data_bytes = 0
+        self._file = None
+        try:
+            try:
+                self._file = open(self.path, "wb")
+            except FileNotFoundError:     # the first recording there (or the directory was removed)
+                os.makedirs(os.path.dirname(self.path), exist_ok=True)
+                self._file = open(self.path, "wb")
+            self._file.write(_wav_header(0))
+        except OSError as exc:
+            self._fail("cannot create", exc)
 
     def flush(self) -> None:
         """Decode and write what the buffer holds (interleaved G.711 decodes to interleaved samples)."""
         if not self.buffer:
             return
-        samples = g711.decode(self.buffer, self.law)
-        if sys.byteorder != "little":    # WAV samples are little-endian
-            swapped = array.array("h", samples)
-            swapped.byteswap()
-            samples = swapped.tobytes()
-        self._file.write(samples)
-        self._file.flush()
-        self._data_bytes += len(samples)
-        os.pwrite(self._file.fileno(), _wav_header(self._data_bytes), 0)
+        if self._file is not None:
+            samples = g711.decode(self.buffer, self.law)
+            if sys.byteorder != "little":    # WAV samples are little-endian
+                swapped = array.array("h", samples)
+                swapped.byteswap()
+                samples = swapped.tobytes()
+            try:
+                self._file.write(samples)
+                self._file.flush()
+                os.pwrite(self._file.fileno(), _wav_header(self._data_bytes + len(samples)), 0)
+                self._data_bytes += len(samples)
+            except OSError as exc:
+                self._fail("cannot write", exc)
         self.buffer.clear()
 
     def close(self) -> None:
         self.flush()
-        self._file.close()
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError as exc:      # the buffered header could not go out either
+                self._fail("cannot write", exc)
+            self._file = None
+
+    def _fail(self, what: str, exc: OSError) -> None:
+        self.error = f"{self.path}: {what}: {exc.strerror or exc}"
+        log.warning("recording stopped", extra={"kv": {"path": self.path, "error": self.error}})
+        if self._file is not None:
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError:
+                pass            # what it still held is what could not be written
 
 
 # RIFF header of a PCM WAV: RIFF size, WAVE, the 16-byte fmt chunk, the data chunk's size
@@ -132,6 +160,7 @@ class MediaEngine:
         self._dtmf_listeners: dict[ChannelRef, Callable[[str], None]] = {}
         self.ticks = 0
         self.missed_blocks = 0
+        self.recording_failures = 0     # recordings stopped by a file error (see Recorder)
         self.digits_detected = 0
 
     # -- what the call layer asks -------------------------------------------------------
@@ -185,6 +214,8 @@ class MediaEngine:
         self._bridges[caller] = self._bridges[agent] = _Bridge(caller, agent, recorder)
         if recorder is not None:
             self._taps[id(recorder.buffer)] = recorder
+            if recorder.error is not None:
+                self.recording_failures += 1
 
     def unbridge(self, channel: ChannelRef) -> Recorder | None:
         """Break the bridge this channel is in; returns its recorder (closed) if it had one."""
@@ -196,7 +227,7 @@ class MediaEngine:
             self._mixer.disconnect(self._spans[side.span].slot, side.index)
         if link.recorder is not None:
             del self._taps[id(link.recorder.buffer)]
-            link.recorder.close()
+            self._write_out(link.recorder, closing=True)
         return link.recorder
 
     def release(self, channel: ChannelRef) -> None:
@@ -255,12 +286,22 @@ class MediaEngine:
                 span.media.write_block(block)
                 ready += 1
         for tap in full:
-            self._taps[id(tap)].flush()
+            self._write_out(self._taps[id(tap)])
         for slot, index in finished:
             on_done = self._on_done.pop(ChannelRef(self._order[slot].number, index), None)
             if on_done is not None:
                 on_done()
         return ready
+
+    def _write_out(self, recorder: Recorder, closing: bool = False) -> None:
+        """Flush (or close) a recorder, counting the recordings that stop on an error."""
+        failed = recorder.error is not None
+        if closing:
+            recorder.close()
+        else:
+            recorder.flush()
+        if recorder.error is not None and not failed:
+            self.recording_failures += 1
 
     def _detect(self, span: _Span, block: bytes) -> None:
         for index, event in span.detector.feed(block, span.listening):

@@ -74,7 +74,8 @@ class ServiceApi:
             "counters": {name: s.calls.counters[name] for name in
                          ("offered", "answered", "abandoned", "overflowed", "digits_detected", "cdrs", "recordings")},
             # the tick's health: a span without its block in a tick is a missed block (a slip)
-            "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks},
+            "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
+                      "recording_failures": s.media.recording_failures},
             "cpu_s": {"process": round(time.process_time(), 3),
                       **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},
         }

@@ -364,7 +364,7 @@ class CallManager:
         call.connected = self.clock.wall()
         self.counters["answered"] += 1
         recorder = self.recording.recorder_for(call, self.media.law)
-        if recorder is not None:
+        if recorder is not None and recorder.error is None:    # no CDR link to a file that is not there
             call.recording = recorder.path
             self.counters["recordings"] += 1
         self._bridge(call, leg, recorder)

@@ -43,6 +43,8 @@ def render_status(status: dict[str, Any]) -> list[str]:
     media = status.get("media")          # a service older than the field does not say
     if media is not None:
         lines.append(f"Media     {media['ticks']} ticks, {media['missed_blocks']} blocks missed (since start)")
+        if media.get("recording_failures"):
+            lines.append(f"          {media['recording_failures']} recordings stopped on a file error (see the log)")
     lines.append("")
     return lines + render_spans(status["spans"])
 

@@ -169,3 +169,38 @@ def test_a_recording_cut_short_holds_every_second_written(tmp_path):
         assert (wav.getnchannels(), wav.getframerate(), wav.getnframes()) == (2, 8000, 16000)
         assert wav.readframes(1) == g711.decode(bytes([0x80, 0x7F]), "ulaw")
     recorder.close()
+
+
+def test_a_recording_that_cannot_be_written_stops_and_the_call_goes_on():
+    trunk, agents = MemorySpan(2), MemorySpan(2)
+    engine = MediaEngine({1: trunk, 3: agents})
+    recorder = Recorder("/dev/full", "alaw")              # every write: ENOSPC
+    engine.bridge(ChannelRef(1, 0), ChannelRef(3, 0), recorder)
+    done = []
+    engine.play(ChannelRef(1, 1), b"\x01" * (60 * BLOCK), on_done=lambda: done.append(1))
+    for n in range(60):                                   # past the first one-second write
+        trunk.feed({0: bytes([n]) * BLOCK})
+        agents.feed({0: bytes([n + 1]) * BLOCK})
+        engine.tick()
+    assert done == [1]                                    # the tick went on after the failed write
+    assert [channel_out(b, 0) for b in agents.sent][-1] == bytes([59]) * BLOCK    # still bridged
+    assert recorder.error == "/dev/full: cannot write: No space left on device"
+    assert engine.recording_failures == 1
+    engine.release(ChannelRef(1, 0))                      # closing it raises nothing either
+    assert engine.recording_failures == 1 and not recorder.buffer
+
+
+def test_a_recording_that_cannot_be_created_is_counted_and_bridges_anyway(tmp_path):
+    (tmp_path / "recordings").write_text("a file where the directory should be")
+    recorder = Recorder(tmp_path / "recordings" / "call.wav", "alaw")
+    assert recorder.error.startswith(f"{tmp_path}/recordings/call.wav: cannot create: ")
+    trunk, agents = MemorySpan(1), MemorySpan(1)
+    engine = MediaEngine({1: trunk, 3: agents})
+    engine.bridge(ChannelRef(1, 0), ChannelRef(3, 0), recorder)
+    trunk.feed({0: b"\x07" * BLOCK})
+    agents.feed({})
+    engine.tick()
+    assert channel_out(agents.sent[0], 0) == b"\x07" * BLOCK
+    assert engine.recording_failures == 1
+    engine.release(ChannelRef(3, 0))
+    assert engine.recording_failures == 1

@@ -9,6 +9,7 @@ import pytest
 
 from appliance.cli.sim import simulated_spans
 from appliance.config import load_config
+from appliance.console.views import render_status
 from appliance.errors import BadInput
 from drivers.clock import ManualClock
 from drivers.dahdi.sim import FarEnd
@@ -50,6 +51,27 @@ def test_caller_reaches_an_agent_talks_and_the_cdr_says_so(box_factory):
     assert status["counters"]["digits_detected"] == 1 and status["counters"]["cdrs"] == 1
     ex.run(0.2)                                    # ten more 20 ms ticks
     assert box.request("status")["media"]["ticks"] >= status["media"]["ticks"] + 10
+
+
+def test_a_recording_that_cannot_be_made_leaves_the_call_alone(box_factory):
+    box = box_factory()
+    (box.root / "rec").write_text("not a directory")     # no recording can be created there
+    ex = box.exchange
+    caller = dial_into_queue(ex, "13800000009")
+    ex.run_until(lambda: "13800000009" in ex.agents and "active" in ex.agents["13800000009"].events)
+    agent = ex.agents["13800000009"]
+    caller.sending.extend(voice_blocks(0.5, 700))
+    ex.run(0.5)
+    assert ex.channel_audio(2, agent.call) != bytes([0xD5]) * 160    # bridged all the same
+    ex.hang_up(agent)
+    ex.run_until(lambda: "released" in caller.events)
+    ex.run(0.2)
+    [cdr] = box.cdrs()
+    assert (cdr["disposition"], cdr["recording"]) == ("ANSWERED", None)    # no link to a missing file
+    status = box.request("status")
+    assert (status["media"]["recording_failures"], status["counters"]["recordings"]) == (1, 0)
+    assert "          1 recordings stopped on a file error (see the log)" in render_status(status)
+    assert "recording stopped" in (box.root / "service.log").read_text()
 
 
 def queue_events(box) -> list[tuple[str, str, str]]:
