@@ -76,6 +76,8 @@ class ServiceApi:
             # the tick's health: a span without its block in a tick is a missed block (a slip)
             "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
                       "recording_failures": s.media.recording_failures},
+            # group commits lost whole (a full disk): see appliance.store.db.Store.commit_pending
+            "store": {"failed_commits": s.store.failed_commits},
             "cpu_s": {"process": round(time.process_time(), 3),
                       **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},
         }

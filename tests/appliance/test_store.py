@@ -89,3 +89,35 @@ def test_without_group_commit_a_write_is_committed_at_once(tmp_path):
     store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
     store.submit(_insert(store, 5))
     assert _rows(path) == [5]
+
+
+def _filler(store: Store, value: int):
+    def write() -> None:
+        with store.transaction() as db:
+            db.execute("INSERT INTO t VALUES (?)", (value,))
+            db.executemany("INSERT INTO big VALUES (?)", [(_BIG,)] * 3)    # more than the pages left
+    return write
+
+
+_BIG = "x" * 3000
+
+
+def test_a_full_disk_loses_the_groups_it_cannot_commit_and_the_store_goes_on(tmp_path, caplog):
+    path = tmp_path / "qbox.db"
+    store = Store(path)
+    store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);\nCREATE TABLE big (b TEXT);"])
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")   # no page more: SQLite's 'database or disk is full'
+    turns = []
+    store.group_commits(turns.append)
+    for _ in range(2):                                 # two ticks while the disk is full
+        store.submit(_filler(store, 1))
+        store.submit(_insert(store, 2))
+        turns.pop()()                                  # raises nothing: the service's frames still go
+    assert store.failed_commits == 2 and _rows(path) == [] and not store.db.in_transaction
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("store commit failed; its records are lost until commits succeed again") == 1
+    store.db.execute("PRAGMA max_page_count = 100000")  # space again
+    store.submit(_insert(store, 3))
+    turns.pop()()
+    assert _rows(path) == [3] and caplog.records[-1].getMessage() == "store commits again"
