@@ -76,8 +76,8 @@ class ServiceApi:
             # the tick's health: a span without its block in a tick is a missed block (a slip)
             "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
                       "recording_failures": s.media.recording_failures},
-            # group commits lost whole (a full disk): see appliance.store.db.Store.commit_pending
-            "store": {"failed_commits": s.store.failed_commits},
+            # what a full disk cost: group commits lost whole (Store.commit_pending), queue_log lines
+            "store": {"failed_commits": s.store.failed_commits, "queue_log_lost": s.queue_log.lost},
             "cpu_s": {"process": round(time.process_time(), 3),
                       **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},
         }

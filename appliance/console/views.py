@@ -45,8 +45,10 @@ def render_status(status: dict[str, Any]) -> list[str]:
         lines.append(f"Media     {media['ticks']} ticks, {media['missed_blocks']} blocks missed (since start)")
         if media.get("recording_failures"):
             lines.append(f"          {media['recording_failures']} recordings stopped on a file error (see the log)")
-    if status.get("store", {}).get("failed_commits"):
-        lines.append(f"Store     {status['store']['failed_commits']} commits lost (disk full?), see the log")
+    store = status.get("store", {})
+    if store.get("failed_commits") or store.get("queue_log_lost"):
+        lines.append(f"Store     {store['failed_commits']} commits and {store['queue_log_lost']} queue_log lines"
+                     " lost (disk full?)")
     lines.append("")
     return lines + render_spans(status["spans"])
 

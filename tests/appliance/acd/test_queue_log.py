@@ -1,6 +1,8 @@
 """queue_log lines in Asterisk's exact format and event names (app_queue.c's ast_queue_log calls)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from appliance.acd import AgentConfig, Membership, QueueConfig
@@ -144,3 +146,16 @@ def test_membership_changes_log_only_for_logged_in_agents(build, tmp_path):
         engine.add_member(agent, "r", 3)
         engine.remove_member(agent, "q")
     assert log_lines(tmp_path / "queue_log") == [f"{T}|MANAGER|r|in|ADDMEMBER|", f"{T}|MANAGER|q|in|REMOVEMEMBER|"]
+
+
+def test_lines_that_cannot_be_written_are_counted_and_logged_once(build, clock, tmp_path, caplog):
+    engine, rec = build([QueueConfig("q")], [AgentConfig("a", queues=(Membership("q"),))])
+    writer = attach_queue_log(engine, "/dev/full")        # every write: ENOSPC
+    engine.join("q", "u1")
+    engine.hangup("u1")
+    assert writer.lost == 3 and [e.kind for e in rec.events][-1] == "caller_left"    # the queues went on
+    assert [r.getMessage() for r in caplog.records] == ["queue_log lines lost"]
+    writer._fd = os.open(tmp_path / "queue_log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)   # space again
+    engine.join("q", "u2")
+    assert writer.lost == 3 and log_lines(tmp_path / "queue_log")[0].endswith("|u2|q|NONE|ENTERQUEUE|||1")
+    assert caplog.records[-1].getMessage() == "queue_log written again"
