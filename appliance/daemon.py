@@ -293,19 +293,24 @@ class Service:
     def _send_held(self) -> None:
         held, self._held = self._held, []
         for number, frame in held:
-            if number in self._lost:
-                continue
-            try:
-                self.dchannels[number].send(frame)
-            except DahdiError as exc:
-                self._device_lost(number, self.dchannels[number], exc)
+            self._send_now(number, frame)
 
     def _send_frame(self, number: int, frame: bytes) -> None:
         """A stack's frame: out now, unless a write it may follow is still uncommitted."""
         if self.store.pending or self._held:
             self._held.append((number, frame))
         else:
+            self._send_now(number, frame)
+
+    def _send_now(self, number: int, frame: bytes) -> None:
+        """Onto the span's D-channel; dropped while its device is lost (the stack's timers
+        go on asking for the link until the device is back)."""
+        if number in self._lost:
+            return
+        try:
             self.dchannels[number].send(frame)
+        except DahdiError as exc:
+            self._device_lost(number, self.dchannels[number], exc)
 
     def _committing(self, handler: Callable[[dict], Any]) -> Callable[[dict], Any]:
         """A control request answers once what it changed is committed."""
