@@ -48,8 +48,8 @@ start and one when lines are written again.
 """
 from __future__ import annotations
 
-import os
 import logging
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
