@@ -26,7 +26,6 @@ import inspect
 import logging
 import signal
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from appliance.alarms import (
 from appliance.calls import CallManager, Recording, agent_interface
 from appliance.config import BoxConfig, load_config
 from appliance.control import ControlServer
+from appliance.cpu import CpuMeter
 from appliance.events import EventBus
 from appliance.isdn.stack import Stack
 from appliance.ivr.hooks import ThreadedHookRunner
@@ -103,7 +103,8 @@ class Service:
         # signalling (D-channel frames: ISDN, call control, ACD), store (the group commits of
         # CDRs and queue events), timers, housekeeping.
         # (The thread's CPU clock costs about 1 us a reading; wall time would count preemption.)
-        self.cpu: Counter[str] = Counter()
+        meter = CpuMeter()                # CPU seconds by part: the bench's profile, status cpu_s
+        self.cpu, self._measure = meter.seconds, meter.measure
         self._tick_pending: asyncio.TimerHandle | None = None
         self._commit_pending: asyncio.TimerHandle | None = None
         self._held: list[tuple[int, bytes]] = []   # (span, D-channel frame) waiting for the commit
@@ -254,24 +255,14 @@ class Service:
             self._tick_pending = self.loop.call_later(LATE_SPAN_GRACE, self._tick)
 
     def _tick(self) -> None:
-        started = time.thread_time()
         if self._tick_pending is not None:
             self._tick_pending.cancel()
             self._tick_pending = None
         blocks, self._ready = self._ready, {}
-        self.media.tick(blocks)
-        ticked = time.thread_time()
-        self.cpu["media_tick"] += ticked - started
-        if self.lockstep:
-            housekeeping = self.cpu["housekeeping"]    # a timer too, counted apart
-            self.clock.advance(TICK)     # timers due in this tick: IVR, Q.931, ACD, alarms
-            self.cpu["timers"] += time.thread_time() - ticked - (self.cpu["housekeeping"] - housekeeping)
+        self._measure("media_tick", self.media.tick, blocks)
+        if self.lockstep:     # timers due in this tick: IVR, Q.931, ACD, alarms (housekeeping apart)
+            self._measure("timers", self.clock.advance, TICK)
         self._commit()
-
-    def _timed(self, kind: str, work) -> None:
-        started = time.thread_time()
-        work()
-        self.cpu[kind] += time.thread_time() - started
 
     # -- the commit and the frames that wait for it -----------------------------------------
     def _commit_later(self, commit: Callable[[], None]) -> None:
@@ -286,9 +277,9 @@ class Service:
             self._commit_pending.cancel()
             self._commit_pending = None
         if self.store.pending:
-            self._timed("store", self.store.commit_pending)
+            self._measure("store", self.store.commit_pending)
         if self._held:
-            self._timed("signalling", self._send_held)
+            self._measure("signalling", self._send_held)
 
     def _send_held(self) -> None:
         held, self._held = self._held, []
@@ -328,10 +319,12 @@ class Service:
         return value
 
     def _dchannel_readable(self, number: int) -> None:
+        self._measure("signalling", self._read_frame, number)
+
+    def _read_frame(self, number: int) -> None:
         """One frame a wake-up, as Asterisk's PRI thread reads them: the loop calls again
         while more wait, and no read is spent finding the queue empty (most wake-ups
         bring one frame)."""
-        started = time.thread_time()
         dchannel = self.dchannels[number]
         try:
             frame = dchannel.recv()
@@ -340,11 +333,13 @@ class Service:
         else:
             if frame is not None:
                 self.stacks[number].receive_frame(frame)
-        self.cpu["signalling"] += time.thread_time() - started
 
     # -- once a second ----------------------------------------------------------------------
     def _every_second(self) -> None:
-        started = time.thread_time()
+        self._measure("housekeeping", self._housekeeping)
+        self.clock.call_later(1.0, self._every_second)
+
+    def _housekeeping(self) -> None:
         try:        # one question for every span's alarms and counters (its channels are not needed)
             statuses = {status.number: status for status in self.backend.spans(channels=False)}
         except OSError as exc:
@@ -362,8 +357,6 @@ class Service:
         if self._seconds % TOWER_SUPERVISION_S == 0 and self.tower_output is not None:
             self.tower_output.supervise()
         self._seconds += 1
-        self.clock.call_later(1.0, self._every_second)
-        self.cpu["housekeeping"] += time.thread_time() - started
 
     def _device_lost(self, number: int, device, exc: DahdiError) -> None:
         """A span's device went away (driver unloaded, simulator gone): stop reading it,
