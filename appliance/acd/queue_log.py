@@ -43,8 +43,7 @@ everywhere, also for PENALTY (where app_queue writes the interface).
 
 The writer appends each line with one ``write(2)`` on an ``O_APPEND`` descriptor, so
 a ``kill -9`` of the service loses no line it has written.  A line that cannot be
-written (a full disk) is lost and counted (``lost``), with one log line when losses
-start and one when lines are written again.
+written (a full disk) is lost and counted (:class:`~appliance.losses.LossCounter`).
 """
 from __future__ import annotations
 
@@ -56,6 +55,7 @@ from typing import Any
 
 from appliance.acd import events as ev
 from appliance.errors import QboxError
+from appliance.losses import LossCounter
 
 __all__ = ["format_records", "QueueLogWriter", "attach_queue_log", "parse_line"]
 
@@ -146,22 +146,16 @@ class QueueLogWriter:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise QboxError(f"{self.path}: cannot open queue_log: {exc.strerror}") from exc
-        self.lost = 0                  # lines that could not be written, since start
-        self._failing = False
+        self.losses = LossCounter(log, "queue_log lines lost", "queue_log written again", path=str(self.path))
 
     def on_event(self, event: ev.AcdEvent) -> None:
         for line in format_records(event, lambda agent: self._names.get(agent, agent)):
             try:
                 os.write(self._fd, line.encode())
             except OSError as exc:
-                self.lost += 1
-                if not self._failing:     # once, not at every event while the disk stays full
-                    self._failing = True
-                    log.error("queue_log lines lost", extra={"kv": {"path": str(self.path), "error": exc.strerror}})
+                self.losses.lost(exc.strerror)
             else:
-                if self._failing:
-                    self._failing = False
-                    log.warning("queue_log written again", extra={"kv": {"path": str(self.path), "lost": self.lost}})
+                self.losses.written()
 
     def close(self) -> None:
         os.close(self._fd)

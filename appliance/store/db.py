@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from appliance.errors import QboxError
+from appliance.losses import LossCounter
 
 __all__ = ["Store", "StoreError"]
 
@@ -50,8 +51,9 @@ class Store:
         self._depth = 0                                   # transactions open, outermost first
         self._schedule: Callable[[Callable[[], None]], object] | None = None
         self._pending: list[Callable[[], None]] = []
-        self.failed_commits = 0                           # group commits lost whole (a full disk)
-        self._failing = False
+        self.lost_commits = LossCounter(        # group commits lost whole (a full disk)
+            log, "store commit failed; its records are lost until commits succeed again", "store commits again",
+            path=self.path)
 
     def ensure_schema(self, component: str, migrations: Sequence[str]) -> None:
         """Apply the migrations of ``component`` not yet applied (index + 1 = version).
@@ -101,36 +103,29 @@ class Store:
         alone and logged; the others are kept.
 
         A commit that fails as a whole (SQLite rolls the transaction back itself on a full
-        disk) loses its writes: it is counted in :attr:`failed_commits` and logged when the
-        failures start and when they end, and never raises, so the service goes on with
-        its calls while the disk is full."""
+        disk) loses its writes, counted in :attr:`lost_commits`, and never raises, so the
+        service goes on with its calls while the disk is full."""
         while self._pending:                      # a write may submit another
             writes, self._pending = self._pending, []
             try:
                 with self.transaction():
-                    for write in writes:
-                        try:
-                            write()
-                        except Exception as exc:  # one bad record must not cost the others theirs
-                            log.error("store write failed; dropped", extra={"kv": {"error": repr(exc)}})
-                            if not self.db.in_transaction:
-                                raise             # the whole transaction is gone: nothing to keep
+                    self._run(writes)
             except sqlite3.Error as exc:
-                self._commit_failed(len(writes), exc)
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                self._depth = 0
+                self.lost_commits.lost(str(exc), writes=len(writes))
             else:
-                if self._failing:
-                    self._failing = False
-                    log.warning("store commits again", extra={"kv": {"failed_commits": self.failed_commits}})
+                self.lost_commits.written()
 
-    def _commit_failed(self, writes: int, exc: sqlite3.Error) -> None:
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
-        self._depth = 0
-        self.failed_commits += 1
-        if not self._failing:         # once, not at every tick while the disk stays full
-            self._failing = True
-            log.error("store commit failed; its records are lost until commits succeed again",
-                      extra={"kv": {"path": self.path, "writes": writes, "error": str(exc)}})
+    def _run(self, writes: list[Callable[[], None]]) -> None:
+        for write in writes:
+            try:
+                write()
+            except Exception as exc:              # one bad record must not cost the others theirs
+                log.error("store write failed; dropped", extra={"kv": {"error": repr(exc)}})
+                if not self.db.in_transaction:
+                    raise                         # the whole transaction is gone: nothing to keep
 
     def close(self) -> None:
         self.commit_pending()

@@ -114,7 +114,7 @@ def test_a_full_disk_loses_the_groups_it_cannot_commit_and_the_store_goes_on(tmp
         store.submit(_filler(store, 1))
         store.submit(_insert(store, 2))
         turns.pop()()                                  # raises nothing: the service's frames still go
-    assert store.failed_commits == 2 and _rows(path) == [] and not store.db.in_transaction
+    assert store.lost_commits.count == 2 and _rows(path) == [] and not store.db.in_transaction
     messages = [r.getMessage() for r in caplog.records]
     assert messages.count("store commit failed; its records are lost until commits succeed again") == 1
     store.db.execute("PRAGMA max_page_count = 100000")  # space again

@@ -153,9 +153,9 @@ def test_lines_that_cannot_be_written_are_counted_and_logged_once(build, clock, 
     writer = attach_queue_log(engine, "/dev/full")        # every write: ENOSPC
     engine.join("q", "u1")
     engine.hangup("u1")
-    assert writer.lost == 3 and [e.kind for e in rec.events][-1] == "caller_left"    # the queues went on
+    assert writer.losses.count == 3 and [e.kind for e in rec.events][-1] == "caller_left"    # the queues went on
     assert [r.getMessage() for r in caplog.records] == ["queue_log lines lost"]
     writer._fd = os.open(tmp_path / "queue_log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)   # space again
     engine.join("q", "u2")
-    assert writer.lost == 3 and log_lines(tmp_path / "queue_log")[0].endswith("|u2|q|NONE|ENTERQUEUE|||1")
+    assert writer.losses.count == 3 and log_lines(tmp_path / "queue_log")[0].endswith("|u2|q|NONE|ENTERQUEUE|||1")
     assert caplog.records[-1].getMessage() == "queue_log written again"
