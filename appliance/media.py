@@ -73,22 +73,23 @@ class Recorder:
 
     def flush(self) -> None:
         """Decode and write what the buffer holds (interleaved G.711 decodes to interleaved samples)."""
+        if self._file is None:            # stopped on an error: what comes is dropped
+            self.buffer.clear()
         if not self.buffer:
             return
-        if self._file is not None:
-            samples = g711.decode(self.buffer, self.law)
-            if sys.byteorder != "little":    # WAV samples are little-endian
-                swapped = array.array("h", samples)
-                swapped.byteswap()
-                samples = swapped.tobytes()
-            try:
-                self._file.write(samples)
-                self._file.flush()
-                os.pwrite(self._file.fileno(), _wav_header(self._data_bytes + len(samples)), 0)
-                self._data_bytes += len(samples)
-            except OSError as exc:
-                self._fail("cannot write", exc)
+        samples = g711.decode(self.buffer, self.law)
         self.buffer.clear()
+        if sys.byteorder != "little":    # WAV samples are little-endian
+            swapped = array.array("h", samples)
+            swapped.byteswap()
+            samples = swapped.tobytes()
+        try:
+            self._file.write(samples)
+            self._file.flush()
+            os.pwrite(self._file.fileno(), _wav_header(self._data_bytes + len(samples)), 0)
+            self._data_bytes += len(samples)
+        except OSError as exc:
+            self._fail("cannot write", exc)
 
     def close(self) -> None:
         self.flush()
@@ -203,6 +204,9 @@ class MediaEngine:
         self._dtmf_listeners[channel] = on_digit
 
     def bridge(self, caller: ChannelRef, agent: ChannelRef, recorder: Recorder | None = None) -> None:
+        if recorder is not None and recorder.error is not None:    # its file could not be made
+            self.recording_failures += 1
+            recorder = None          # nothing to tap each tick
         self.stop(caller)
         self.stop(agent)
         for side in (caller, agent):        # a channel is in one bridge at a time
@@ -214,8 +218,6 @@ class MediaEngine:
         self._bridges[caller] = self._bridges[agent] = _Bridge(caller, agent, recorder)
         if recorder is not None:
             self._taps[id(recorder.buffer)] = recorder
-            if recorder.error is not None:
-                self.recording_failures += 1
 
     def unbridge(self, channel: ChannelRef) -> Recorder | None:
         """Break the bridge this channel is in; returns its recorder (closed) if it had one."""
