@@ -18,13 +18,23 @@ from pathlib import Path
 
 from appliance.errors import BadInput
 
-__all__ = ["read_wav", "write_wav", "resample", "TELEPHONY_RATE"]
+__all__ = ["read_wav", "read_wav_frames", "write_wav", "resample", "TELEPHONY_RATE"]
 
 TELEPHONY_RATE = 8000
 
 
 def read_wav(path: str | Path, rate: int = TELEPHONY_RATE) -> array.array:
-    """Samples of a PCM WAV file as int16 mono at ``rate``; BadInput if it is not one."""
+    """Samples of a PCM or G.711 WAV file as int16 mono at ``rate``; BadInput if it is not one."""
+    channels, source_rate, samples = read_wav_frames(path)
+    if channels > 1:  # mix down: average the channels of each frame
+        samples = array.array("h", (
+            sum(samples[i:i + channels]) // channels for i in range(0, len(samples), channels)))
+    return resample(samples, source_rate, rate) if source_rate != rate else samples
+
+
+def read_wav_frames(path: str | Path) -> tuple[int, int, array.array]:
+    """(channels, rate, int16 samples interleaved) of a PCM or G.711 WAV file, as it is;
+    BadInput if it is not one."""
     try:
         with wave.open(str(path), "rb") as wav:
             channels, width, source_rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
@@ -36,10 +46,7 @@ def read_wav(path: str | Path, rate: int = TELEPHONY_RATE) -> array.array:
         channels, source_rate, samples = g711_wav
     except OSError as exc:
         raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if channels > 1:  # mix down: average the channels of each frame
-        samples = array.array("h", (
-            sum(samples[i:i + channels]) // channels for i in range(0, len(samples), channels)))
-    return resample(samples, source_rate, rate) if source_rate != rate else samples
+    return channels, source_rate, samples
 
 
 _G711_TAGS = {6: "alaw", 7: "ulaw"}        # WAVE_FORMAT_ALAW, WAVE_FORMAT_MULAW

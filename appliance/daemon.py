@@ -141,7 +141,8 @@ class Service:
                                   "ringback", 6000), self.law)
         interfaces = {a.id: agent_interface(a, config, a.interface) for a in config.agents}
         hooks = ThreadedHookRunner(ivr.hooks, loop) if ivr and ivr.hooks else None
-        recording = Recording(config.recording.directory, frozenset(config.recording.queues))
+        recording = Recording(config.recording.directory, frozenset(config.recording.queues),
+                              config.recording.format)
         self.calls = CallManager(config, self.clock, self.media, self.acd, self.cdrs, self.bus, self.prompts,
                                  interfaces=interfaces, hold_audio=hold, hooks=hooks, recording=recording)
         self.stacks: dict[int, Stack] = {}

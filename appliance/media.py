@@ -40,12 +40,17 @@ class ChannelRef:
 
 
 class Recorder:
-    """Both legs of a call into one stereo WAV: caller left, agent right (8 kHz, 16-bit).
+    """Both legs of a call into one stereo WAV: caller left, agent right, 8 kHz.
+
+    ``encoding`` "g711" keeps the line's own octets (an A-law or mu-law WAV, format tag
+    6 or 7): a bit-exact copy of what the line carried, half the bytes of 16-bit PCM and
+    nothing to decode.  "pcm" decodes to 16-bit linear, as Asterisk's MixMonitor writes
+    ``.wav``, for players that know only PCM.
 
     The tick appends the legs' G.711 bytes to :attr:`buffer`, interleaved (caller,
-    agent, caller, ...); decoding and writing happen a second at a time (and at close).
-    The header's lengths are brought up to date at each write, so the file is a whole
-    WAV of what was written so far even if the service dies in mid-call.
+    agent, caller, ...); writing happens a second at a time (and at close).  The
+    header's lengths are brought up to date at each write, so the file is a whole WAV of
+    what was written so far even if the service dies in mid-call.
 
     A recording that cannot be written (a full disk, a directory it may not write to)
     stops, with the one-line reason in :attr:`error` and the log; it never raises, so
@@ -54,73 +59,95 @@ class Recorder:
 
     FLUSH_FRAMES = 8000    # one second
 
-    def __init__(self, path: str | os.PathLike, law: str) -> None:
+    def __init__(self, path: str | os.PathLike, law: str, encoding: str = "g711") -> None:
         self.path = os.fspath(path)   # a str: one a call, and pathlib would cost more than the open
         self.law = law
+        self.encoding = encoding
+        self._header = _g711_header if encoding == "g711" else _pcm_header
         self.error: str | None = None
         self.buffer = bytearray()      # stereo G.711 frames not yet written
         self._data_bytes = 0
-        self._file = None
+        self._fd: int | None = None    # the file, unbuffered: each write is one system call
         try:
             try:
-                self._file = open(self.path, "wb")
+                self._fd = os.open(self.path, _CREATE, 0o644)
             except FileNotFoundError:     # the first recording there (or the directory was removed)
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
-                self._file = open(self.path, "wb")
-            self._file.write(_wav_header(0))
+                self._fd = os.open(self.path, _CREATE, 0o644)
+            _write_all(self._fd, self._header(0, law))
         except OSError as exc:
             self._fail("cannot create", exc)
 
     def flush(self) -> None:
-        """Decode and write what the buffer holds (interleaved G.711 decodes to interleaved samples)."""
-        if self._file is None:            # stopped on an error: what comes is dropped
+        """Write what the buffer holds (interleaved G.711 is interleaved stereo frames)."""
+        if self._fd is None:              # stopped on an error: what comes is dropped
             self.buffer.clear()
         if not self.buffer:
             return
-        samples = g711.decode(self.buffer, self.law)
+        data = bytes(self.buffer) if self.encoding == "g711" else _pcm_le(g711.decode(self.buffer, self.law))
         self.buffer.clear()
-        if sys.byteorder != "little":    # WAV samples are little-endian
-            swapped = array.array("h", samples)
-            swapped.byteswap()
-            samples = swapped.tobytes()
         try:
-            self._file.write(samples)
-            self._file.flush()
-            os.pwrite(self._file.fileno(), _wav_header(self._data_bytes + len(samples)), 0)
-            self._data_bytes += len(samples)
+            _write_all(self._fd, data)
+            os.pwrite(self._fd, self._header(self._data_bytes + len(data), self.law), 0)
+            self._data_bytes += len(data)
         except OSError as exc:
             self._fail("cannot write", exc)
 
     def close(self) -> None:
         self.flush()
-        if self._file is not None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
             try:
-                self._file.close()
-            except OSError as exc:      # the buffered header could not go out either
+                os.close(fd)
+            except OSError as exc:      # a network file system reports a lost write here
                 self._fail("cannot write", exc)
-            self._file = None
 
     def _fail(self, what: str, exc: OSError) -> None:
         self.error = f"{self.path}: {what}: {exc.strerror or exc}"
         log.warning("recording stopped", extra={"kv": {"path": self.path, "error": self.error}})
-        if self._file is not None:
-            file, self._file = self._file, None
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
             try:
-                file.close()
+                os.close(fd)
             except OSError:
-                pass            # what it still held is what could not be written
+                pass            # it is stopped already, for the reason above
 
 
-# RIFF header of a PCM WAV: RIFF size, WAVE, the 16-byte fmt chunk, the data chunk's size
-_WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
-_CHANNELS, _RATE, _SAMPLE_BYTES = 2, 8000, 2
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 
-def _wav_header(data_bytes: int) -> bytes:
-    """The 44-byte header of a recording's WAV (stereo, 8 kHz, 16-bit) holding ``data_bytes``."""
-    frame = _CHANNELS * _SAMPLE_BYTES
-    return _WAV_HEADER.pack(b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, _CHANNELS, _RATE,
-                            _RATE * frame, frame, 8 * _SAMPLE_BYTES, b"data", data_bytes)
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:                  # a short write (the disk just filled) is followed by ENOSPC
+        view = view[os.write(fd, view):]
+
+
+def _pcm_le(samples: bytes) -> bytes:
+    """16-bit samples in the machine's order as WAV's little-endian."""
+    if sys.byteorder == "little":
+        return samples
+    swapped = array.array("h", samples)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+# The headers of a recording's WAV (stereo, 8 kHz) holding ``data_bytes`` of frames.
+# PCM's is the 44 bytes the standard library's wave writes; a G.711 WAV's fmt chunk
+# has its cbSize, and a fact chunk (the frame count) follows it, as non-PCM formats must.
+_PCM_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
+_G711_HEADER = struct.Struct("<4sI4s4sIHHIIHHH4sII4sI")
+_G711_TAGS = {"alaw": 6, "ulaw": 7}       # WAVE_FORMAT_ALAW, WAVE_FORMAT_MULAW
+
+
+def _pcm_header(data_bytes: int, law: str) -> bytes:
+    return _PCM_HEADER.pack(b"RIFF", _PCM_HEADER.size - 8 + data_bytes, b"WAVE", b"fmt ", 16,
+                            1, 2, 8000, 32000, 4, 16, b"data", data_bytes)
+
+
+def _g711_header(data_bytes: int, law: str) -> bytes:
+    return _G711_HEADER.pack(b"RIFF", _G711_HEADER.size - 8 + data_bytes, b"WAVE", b"fmt ", 18,
+                             _G711_TAGS[law], 2, 8000, 16000, 2, 8, 0, b"fact", 4, data_bytes // 2,
+                             b"data", data_bytes)
 
 
 @dataclass(eq=False)

@@ -40,16 +40,17 @@ CHANNEL_NOT_AVAILABLE, CHANNEL_DOES_NOT_EXIST, TEMPORARY_FAILURE = 44, 82, 41
 
 
 class Recording:
-    """Which queues are recorded, and where the WAV files go."""
+    """Which queues are recorded, where the WAV files go, and in which encoding."""
 
-    def __init__(self, directory: str | Path | None, queues: frozenset[str]) -> None:
+    def __init__(self, directory: str | Path | None, queues: frozenset[str], encoding: str = "g711") -> None:
         self.directory = os.fspath(directory) if directory else None
         self.queues = queues
+        self.encoding = encoding
 
     def recorder_for(self, call: QueueCall, law: str) -> Recorder | None:
         if self.directory is None or call.queue not in self.queues:
             return None
-        return Recorder(os.path.join(self.directory, f"{call.id}.wav"), law)
+        return Recorder(os.path.join(self.directory, f"{call.id}.wav"), law, self.encoding)
 
 
 class _CallPort:

@@ -181,10 +181,15 @@ class FxsPortGroup:
 
 @dataclass(frozen=True)
 class RecordingConfig:
-    """Calls of the listed queues are recorded (caller left, agent right) for quality staff."""
+    """Calls of the listed queues are recorded (caller left, agent right) for quality staff.
+
+    ``format`` g711: the line's own A-law or mu-law in the WAV, bit for bit, in half the
+    disk of pcm (16-bit linear, what Asterisk's MixMonitor writes as ``.wav``).
+    """
 
     queues: tuple[str, ...] = ()
     directory: str = "/var/lib/qbox/recordings"
+    format: Literal["g711", "pcm"] = "g711"
 
 
 @dataclass(frozen=True)

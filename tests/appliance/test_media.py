@@ -1,7 +1,14 @@
 """The media tick: DTMF from whole-span blocks, prompt playback, bridging and recording."""
 from __future__ import annotations
 
+import array
+import os
+import subprocess
 import wave
+
+import pytest
+
+from appliance.audio import read_wav_frames
 from appliance.media import ChannelRef, MediaEngine, Recorder
 from cython_ext import g711, tones
 from drivers.dahdi.memory import MemorySpanMedia
@@ -64,12 +71,9 @@ def test_bridge_across_spans_carries_both_ways_and_records_stereo(tmp_path):
     assert [channel_out(b, 12) for b in agents.sent] == [bytes([n + 1]) * BLOCK for n in range(3)]
     assert [channel_out(b, 4) for b in trunk.sent] == [bytes([n + 100]) * BLOCK for n in range(3)]
     assert engine.unbridge(agent) is recorder
-    with wave.open(str(tmp_path / "rec.wav")) as wav:
-        assert (wav.getnchannels(), wav.getnframes()) == (2, 3 * BLOCK)
-        frames = wav.readframes(1)
-    left = int.from_bytes(frames[:2], "little", signed=True)
-    right = int.from_bytes(frames[2:], "little", signed=True)
-    assert (left, right) == (g711.decode_table("alaw")[1], g711.decode_table("alaw")[100])
+    channels, rate, samples = read_wav_frames(tmp_path / "rec.wav")
+    assert (channels, rate, len(samples)) == (2, 8000, 2 * 3 * BLOCK)
+    assert tuple(samples[:2]) == (g711.decode_table("alaw")[1], g711.decode_table("alaw")[100])
 
 
 def test_a_span_without_a_block_is_counted_and_skipped():
@@ -92,13 +96,10 @@ def test_a_long_recording_keeps_every_frame_across_flushes(tmp_path):
         engine.tick()
     engine.release(ChannelRef(3, 0))
     table = g711.decode_table("alaw")
-    with wave.open(str(tmp_path / "long.wav")) as wav:
-        assert wav.getnframes() == ticks * BLOCK
-        data = wav.readframes(ticks * BLOCK)
+    _, _, samples = read_wav_frames(tmp_path / "long.wav")
+    assert len(samples) == 2 * ticks * BLOCK
     for n in (0, 49, 50, 51, 99, 100, 129):           # around each flush
-        frame = data[4 * n * BLOCK:4 * n * BLOCK + 4]
-        assert int.from_bytes(frame[:2], "little", signed=True) == table[n % 256]
-        assert int.from_bytes(frame[2:], "little", signed=True) == table[(n * 7) % 256]
+        assert tuple(samples[2 * n * BLOCK:2 * n * BLOCK + 2]) == (table[n % 256], table[(n * 7) % 256])
 
 
 def test_a_looping_prompt_list_plays_seamlessly_until_stopped():
@@ -139,18 +140,37 @@ def test_a_channel_that_starts_listening_later_hears_its_digits():
 def test_a_recorder_makes_its_directory_when_it_is_missing(tmp_path):
     recorder = Recorder(tmp_path / "recordings" / "2026" / "call.wav", "alaw")
     recorder.close()
-    with wave.open(str(tmp_path / "recordings" / "2026" / "call.wav")) as wav:
-        assert (wav.getnchannels(), wav.getnframes()) == (2, 0)
+    channels, _, samples = read_wav_frames(tmp_path / "recordings" / "2026" / "call.wav")
+    assert (channels, len(samples)) == (2, 0)
 
 
-def test_a_recording_is_the_wav_the_standard_library_writes(tmp_path):
-    legs = bytes(range(256)) * 70                     # interleaved caller/agent G.711
-    recorder = Recorder(tmp_path / "ours.wav", "alaw")
-    for start in (0, 6000):                           # two writes, then the tail at close
-        recorder.buffer += legs[start:start + 6000]
+def _record(path, law: str, encoding: str, legs: bytes) -> None:
+    """Two one-second writes, then the tail at close."""
+    recorder = Recorder(path, law, encoding)
+    for start in (0, 16000):
+        recorder.buffer += legs[start:start + 16000]
         recorder.flush()
-    recorder.buffer += legs[12000:]
+    recorder.buffer += legs[32000:]
     recorder.close()
+
+
+@pytest.mark.parametrize("law", ["alaw", "ulaw"])
+def test_a_g711_recording_is_the_lines_octets_as_sox_reads_them(tmp_path, law):
+    legs = bytes(range(256)) * 140                    # interleaved caller/agent G.711
+    _record(tmp_path / "rec.wav", law, "g711", legs)
+    info = subprocess.run(["soxi", str(tmp_path / "rec.wav")], capture_output=True, text=True, check=True)
+    assert {"Channels       : 2", "Sample Rate    : 8000", f"Duration       : 00:00:02.24 = {len(legs) // 2} samples"
+            " ~ 168 CDDA sectors", f"Sample Encoding: 8-bit {'A-law' if law == 'alaw' else 'u-law'}"
+            } <= set(info.stdout.splitlines()) and not info.stderr
+    linear = subprocess.run(["sox", str(tmp_path / "rec.wav"), "-t", "raw", "-e", "signed", "-b", "16", "-L", "-"],
+                            capture_output=True, check=True).stdout
+    assert array.array("h", linear).tolist() == array.array("h", g711.decode(legs, law)).tolist()  # every write
+    assert (tmp_path / "rec.wav").read_bytes()[58:] == legs     # and the line's octets, bit for bit
+
+
+def test_a_pcm_recording_is_the_wav_the_standard_library_writes(tmp_path):
+    legs = bytes(range(256)) * 140                    # interleaved caller/agent G.711
+    _record(tmp_path / "ours.wav", "alaw", "pcm", legs)
     with wave.open(str(tmp_path / "stdlib.wav"), "wb") as wav:
         wav.setnchannels(2)
         wav.setsampwidth(2)
@@ -159,22 +179,26 @@ def test_a_recording_is_the_wav_the_standard_library_writes(tmp_path):
     assert (tmp_path / "ours.wav").read_bytes() == (tmp_path / "stdlib.wav").read_bytes()
 
 
-def test_a_recording_cut_short_holds_every_second_written(tmp_path):
-    recorder = Recorder(tmp_path / "cut.wav", "ulaw")
+@pytest.mark.parametrize("encoding", ["g711", "pcm"])
+def test_a_recording_cut_short_holds_every_second_written(tmp_path, encoding):
+    recorder = Recorder(tmp_path / "cut.wav", "ulaw", encoding)
     for _ in range(2):                                # two seconds, then the service dies
         recorder.buffer += bytes([0x80, 0x7F]) * 8000
         recorder.flush()
     recorder.buffer += bytes(320)                     # never written
-    with wave.open(str(tmp_path / "cut.wav")) as wav:
-        assert (wav.getnchannels(), wav.getframerate(), wav.getnframes()) == (2, 8000, 16000)
-        assert wav.readframes(1) == g711.decode(bytes([0x80, 0x7F]), "ulaw")
+    channels, rate, samples = read_wav_frames(tmp_path / "cut.wav")
+    assert (channels, rate, len(samples)) == (2, 8000, 2 * 16000)
+    assert tuple(samples[:2]) == tuple(g711.decode_table("ulaw")[code] for code in (0x80, 0x7F))
     recorder.close()
 
 
-def test_a_recording_that_cannot_be_written_stops_and_the_call_goes_on():
+def test_a_recording_that_cannot_be_written_stops_and_the_call_goes_on(tmp_path):
     trunk, agents = MemorySpan(2), MemorySpan(2)
     engine = MediaEngine({1: trunk, 3: agents})
-    recorder = Recorder("/dev/full", "alaw")              # every write: ENOSPC
+    recorder = Recorder(tmp_path / "rec.wav", "alaw")
+    full = os.open("/dev/full", os.O_WRONLY)              # the disk fills: every write from now on ENOSPC
+    os.dup2(full, recorder._fd)
+    os.close(full)
     engine.bridge(ChannelRef(1, 0), ChannelRef(3, 0), recorder)
     done = []
     engine.play(ChannelRef(1, 1), b"\x01" * (60 * BLOCK), on_done=lambda: done.append(1))
@@ -184,7 +208,7 @@ def test_a_recording_that_cannot_be_written_stops_and_the_call_goes_on():
         engine.tick()
     assert done == [1]                                    # the tick went on after the failed write
     assert [channel_out(b, 0) for b in agents.sent][-1] == bytes([59]) * BLOCK    # still bridged
-    assert recorder.error == "/dev/full: cannot write: No space left on device"
+    assert recorder.error == f"{tmp_path}/rec.wav: cannot write: No space left on device"
     assert engine.recording_failures == 1
     engine.release(ChannelRef(1, 0))                      # closing it raises nothing either
     assert engine.recording_failures == 1 and not recorder.buffer
