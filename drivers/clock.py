@@ -47,7 +47,14 @@ class _ManualTimer:
         self.cancelled = False
 
     def cancel(self) -> None:
+        # What it would have called goes now, not when its time comes round in the
+        # heap (as asyncio's TimerHandle.cancel does): a caller's queue timeout may be
+        # minutes away, and must not keep the caller's objects alive till then.
         self.cancelled = True
+        self.callback = self.args = None
+
+
+_MIN_HEAP = 512       # timers a ManualClock holds before it looks for cancelled ones to drop
 
 
 class ManualClock:
@@ -65,6 +72,7 @@ class ManualClock:
         # (when, sequence, timer): tuples compare in C, and the sequence keeps ties in call order
         self._timers: list[tuple[float, int, _ManualTimer]] = []
         self._seq = itertools.count()
+        self._compact_at = _MIN_HEAP
 
     def now(self) -> float:
         return self._now
@@ -75,7 +83,17 @@ class ManualClock:
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> _ManualTimer:
         timer = _ManualTimer(max(when, self._now), callback, args)
         heapq.heappush(self._timers, (timer.when, next(self._seq), timer))
+        if len(self._timers) > self._compact_at:
+            self._drop_cancelled()
         return timer
+
+    def _drop_cancelled(self) -> None:
+        """A cancelled timer waits in the heap until its time comes round, and a caller's
+        queue timeout may be minutes away: once the heap has doubled since it was last
+        cleared, drop them (asyncio's loop does the same with its cancelled handles)."""
+        self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+        heapq.heapify(self._timers)
+        self._compact_at = max(2 * len(self._timers), _MIN_HEAP)
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> _ManualTimer:
         return self.call_at(self._now + delay, callback, *args)
