@@ -30,7 +30,7 @@ class Leg:
     span: int
     stack: "Stack"
     isdn: "IsdnCall"
-    owner: "QueueCall"
+    owner: "QueueCall | None"          # None once the leg is released
     role: str                          # "trunk", "agent" or "transfer"
     channel: ChannelRef | None = None
     agent: str | None = None           # agent legs: whom we are ringing

@@ -100,6 +100,8 @@ class CallManager:
         self._seq = itertools.count(1)
         # timeslot -> index of the B-channel in the span's media block
         self._index = {s.number: {ts: i for i, ts in enumerate(s.bchannel_positions)} for s in config.spans}
+        self._leg_handlers = {"trunk": self._trunk_event, "agent": self._agent_event,
+                              "transfer": self._transfer_event}
         acd.subscribe(self._on_acd_event)
 
     # -- wiring -----------------------------------------------------------------------
@@ -116,8 +118,10 @@ class CallManager:
             if event.kind == "setup":
                 self._incoming(span, event.call)
             return
-        handler = {"trunk": self._trunk_event, "agent": self._agent_event, "transfer": self._transfer_event}
-        handler[leg.role](leg, event)
+        self._leg_handlers[leg.role](leg, event)
+        if event.kind == "released":     # its last event: untie the leg, so the call's objects
+            event.call.user_data = None  # go when the call does, not at the collector's next pass
+            leg.owner = None
 
     # -- the trunk leg ------------------------------------------------------------------
     def _incoming(self, span: int, isdn: IsdnCall) -> None:
@@ -425,6 +429,7 @@ class CallManager:
             self._busy.discard(call.channel)
         self._write_cdr(call)
         self.calls.pop(call.id)
+        call.ivr = None          # its session's port holds the call (after the CDR, which names its path)
         self.bus.publish("call.cleared", call=call.id, disposition=call.disposition, cause=call.cause,
                          hangup_by=call.hangup_by, digits="".join(call.digits))
 

@@ -882,11 +882,12 @@ class CallControl:
 
     def _finish(self, call: Call, cause: int) -> None:
         """Enter the Null state: free everything, then tell the layer above (last)."""
-        if call.timer is not None:
-            call.timer.cancel()
-        for timer in (call.t309, call.t322):
+        for timer in (call.timer, call.t309, call.t322):
             if timer is not None:
                 timer.cancel()
+        # the timers' callbacks hold the call: let it go when its last user does, not at
+        # the collector's next pass over a cycle
+        call.timer = call.t309 = call.t322 = None
         self.channels.free(call.channel, call)
         self.calls.pop((call.callref, call.outgoing), None)
         self._enter(call, S.NULL)

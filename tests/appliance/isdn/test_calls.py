@@ -2,6 +2,9 @@
 B-channel selection and glare, RESTART, STATUS ENQUIRY and overlap sending."""
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 
 from appliance.isdn import codec
@@ -89,6 +92,26 @@ def test_user_call_walks_u_and_n_states(pair):
     assert log == [("U>N", "SETUP"), ("N>U", "CALL PROCEEDING"), ("N>U", "ALERTING"), ("N>U", "CONNECT"),
                    ("U>N", "CONNECT ACKNOWLEDGE"), ("U>N", "DISCONNECT"), ("N>U", "RELEASE"),
                    ("U>N", "RELEASE COMPLETE")]
+
+
+def test_a_released_call_is_freed_by_its_last_reference_not_left_to_the_collector():
+    pair = BackToBack(record=False)          # the pair keeps no events, which hold the calls
+    pair.start()
+    _auto_answer(pair)
+    call = pair.user.place_call("4000")
+    pair.run(0.1)
+    assert call.state_name == "U10"
+    pair.user.disconnect(call)
+    pair.run(0.1)
+    assert call.state == S.NULL
+    gone = weakref.ref(call)
+    del call
+    gc.disable()                            # a cycle (a state timer's callback holding its call)
+    try:                                    # would keep it until the collector's next pass
+        assert gone() is None
+    finally:
+        gc.enable()
+        pair.close()
 
 
 def test_network_call_walks_n_and_u_states(pair):
