@@ -159,8 +159,9 @@ class ProcSpan:
         )
 
 
-def parse_proc_span(text: str, source: str = "/proc/dahdi") -> ProcSpan:
-    """Parse the text of one ``/proc/dahdi/N`` file."""
+def parse_proc_span(text: str, source: str = "/proc/dahdi", *, channels: bool = True) -> ProcSpan:
+    """Parse the text of one ``/proc/dahdi/N`` file; with ``channels=False`` only its
+    header and counters (the channel lines, most of the file, are not read)."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -168,25 +169,27 @@ def parse_proc_span(text: str, source: str = "/proc/dahdi") -> ProcSpan:
         raise ProcFormatError(f"{source}: empty, expected a 'Span N: ...' line")
     head = _parse_header(lines[0], f"{source}:1")
     counters: dict[str, int] = {}
-    channels: list[ProcChannel] = []
+    channel_list: list[ProcChannel] = []
     in_channels = False
     for lineno, line in enumerate(lines[1:], start=2):
         where = f"{source}:{lineno}"
         if not in_channels:
             if line == "":
                 in_channels = True
+                if not channels:
+                    break
                 continue
             match = _COUNTER.match(line)
             if not match or match.group(1) not in _COUNTER_LINES:
                 raise ProcFormatError(f"{where}: expected a counter line or a blank line, got {line!r}")
             counters[_COUNTER_LINES[match.group(1)]] = int(match.group(2))
         else:
-            channels.append(_parse_channel(line, where))
+            channel_list.append(_parse_channel(line, where))
     if not in_channels:
         raise ProcFormatError(f"{source}: no blank line after the span header and counters")
     irq_misses = counters.pop("irq_misses", 0)
     return ProcSpan(counters=SpanCounters(**counters), irq_misses=irq_misses,
-                    channels=tuple(channels), **head)
+                    channels=tuple(channel_list), **head)
 
 
 def _parse_header(line: str, where: str) -> dict:

@@ -65,7 +65,7 @@ class DahdiBackend(Backend):
                 for number in sorted(int(n) for n in names if n.isdigit())]
 
     def span_status(self, span: int, *, channels: bool = True) -> SpanStatus:
-        proc_span = self._proc_span(span)
+        proc_span = self._proc_span(span, channels=channels)
         info = self.control.span_info(span)
         counters = SpanCounters(bpv=info.bpvcount, crc4=info.crc4count, fas=info.fascount,
                                 ebit=info.ebitcount, slips=proc_span.counters.slips)
@@ -135,14 +135,14 @@ class DahdiBackend(Backend):
 
     # --- helpers
 
-    def _proc_span(self, span: int) -> procfs.ProcSpan:
+    def _proc_span(self, span: int, *, channels: bool = True) -> procfs.ProcSpan:
         path = f"{self.proc}/{span}"
         try:
             text = self.io.read_text(path)
         except FileNotFoundError:
             raise dahdi_error(f"DAHDI span {span} does not exist ({path} is missing)", errno.ENOENT) from None
         try:
-            return procfs.parse_proc_span(text, source=path)
+            return procfs.parse_proc_span(text, source=path, channels=channels)
         except procfs.ProcFormatError as exc:
             raise DahdiError(str(exc)) from None
 

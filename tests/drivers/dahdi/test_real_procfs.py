@@ -177,6 +177,14 @@ def test_malformed_proc_text_names_source_and_line(text, message):
         parse_proc_span(text, source="x")
 
 
+def test_header_and_counters_alone_leave_the_channel_lines_unread():
+    text = 'Span 1: X "d" \n\tIRQ misses: 2\n\tTiming slips: 3\n\n\t   1 X/1 Clear \nnot a channel line\n'
+    with pytest.raises(ProcFormatError):
+        parse_proc_span(text, source="x")                  # read whole, the bad line is found
+    head = parse_proc_span(text, source="x", channels=False)
+    assert (head.number, head.irq_misses, head.counters.slips, head.channels) == (1, 2, 3, ())
+
+
 def test_dahdi_scan_output():
     spans = parse_dahdi_scan((FIXTURES / "dahdi_scan_branch.txt").read_text())
     assert [s.number for s in spans] == [1, 2, 3, 4]
