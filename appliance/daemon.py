@@ -360,9 +360,9 @@ class Service:
         self._seconds += 1
 
     def _device_lost(self, number: int, device, exc: DahdiError) -> None:
-        """A span's device went away (driver unloaded, simulator gone): stop reading it,
-        say so once, let the span's status (and its alarm) tell the rest, and try to
-        open it again every REOPEN_S."""
+        """A span's device went away (driver unloaded, card or simulator gone): stop
+        reading it, say so once, alarm (the span's equipment is missing and its D-channel
+        down: no status will come to say so), and try to open it again every REOPEN_S."""
         self.loop.remove_reader(device.fileno())
         first = number not in self._lost
         self._lost.add(number)
@@ -372,6 +372,8 @@ class Service:
         if self.stacks[number].link_up:
             self.stacks[number].physical_down()
         if first:
+            self.device_alarms.changed(f"span{number}", False, str(exc))
+            self.dchannel_alarms.down(number, "span device lost")
             self.loop.call_later(REOPEN_S, self._reopen, number)
 
     def _reopen(self, number: int) -> None:
@@ -401,7 +403,8 @@ class Service:
         self._lost.discard(number)
         log.warning("span device re-opened", extra={"kv": {"span": number}})
         self.bus.publish("span.device_restored", span=number)
-        self._check_span(self.config.span(number))
+        self.device_alarms.changed(f"span{number}", True)
+        self._check_span(self.config.span(number))      # and its D-channel alarm clears with the link
 
     def _check_span(self, span) -> None:
         try:

@@ -18,7 +18,7 @@ callers waiting        ``queue:NAME``  queueSizeExceeded         config     queu
 longest wait           ``queue:NAME``  excessiveResponseTime     config     queue
 service level < goal   ``queue:NAME``  performanceDegraded       config     queue
 device missing         tower, sound,   replaceableUnitMissing    major      device
-                       dahdi
+                       dahdi, ``spanN``
 disk nearly full       ``disk:PATH``   storageCapacityProblem    minor/maj  disk
 =====================  ==============  ========================  =========  ======
 

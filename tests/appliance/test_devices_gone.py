@@ -18,3 +18,8 @@ def test_a_service_whose_span_devices_vanish_says_so_and_its_stacks_send_nothing
         log = branch.service_log.read_text()
         assert branch.service.poll() is None
         assert "Traceback" not in log, log
+        spans = [span["number"] for span in branch.request("status")["spans"]]
+        # no span status will come to raise them: the loss itself does (past the 1 s device debounce)
+        assert {(a["object"], a["cause"]) for a in branch.request("alarms")["alarms"]} >= {
+            (f"span{n}", "replaceableUnitMissing") for n in spans} | {
+            (f"dchan{n}", "communicationsSubsystemFailure") for n in spans}
