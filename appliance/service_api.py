@@ -71,8 +71,10 @@ class ServiceApi:
                        **{st: agent_states[st] for st in ("available", "ringing", "talking", "wrapup", "paused")}},
             "alarms": {"active": len(active), "unacknowledged": sum(1 for a in active if not a.acknowledged),
                        "highest": next((sev for sev in _SEVERITY_ORDER if sev in severities), None)},
-            "counters": {name: s.calls.counters[name] for name in
-                         ("offered", "answered", "abandoned", "overflowed", "digits_detected", "cdrs", "recordings")},
+            "counters": {**{name: s.calls.counters[name] for name in
+                            ("offered", "answered", "abandoned", "overflowed", "digits_detected")},
+                         "cdrs": s.cdrs.committed,          # committed: on disk, not only handed over
+                         "recordings": s.calls.counters["recordings"]},
             # the tick's health: a span without its block in a tick is a missed block (a slip)
             "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
                       "recording_failures": s.media.recording_failures},

@@ -449,7 +449,6 @@ class CallManager:
             self.counters["abandoned"] += 1
         self.cdrs.write(call.cdr())
         call.cdr_written = True
-        self.counters["cdrs"] += 1
 
     def shut_down(self) -> None:
         """The service is stopping: clear every call still up and write its CDR now."""

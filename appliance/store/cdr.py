@@ -94,12 +94,17 @@ class CdrStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure_schema("cdr", _MIGRATIONS)
+        self.committed = 0          # records written by this process and committed
 
     def write(self, cdr: Cdr) -> None:
         """Commit one record: now, or in the store's group commit at the end of this loop
-        iteration (see :class:`Store`).  Once committed it survives a crash."""
+        iteration (see :class:`Store`).  Once committed it survives a crash, and counts
+        in :attr:`committed`."""
         row = cdr.as_row()
-        self.store.submit(lambda: self._insert(row))
+        self.store.submit(lambda: self._insert(row), self._count)
+
+    def _count(self) -> None:
+        self.committed += 1
 
     def _insert(self, row: dict) -> None:
         with self.store.transaction() as db:

@@ -83,15 +83,18 @@ class Store:
         """From now on :meth:`submit` defers writes to one commit that ``schedule`` runs."""
         self._schedule = schedule
 
-    def submit(self, write: Callable[[], None]) -> None:
+    def submit(self, write: Callable[[], None], on_commit: Callable[[], None] | None = None) -> None:
         """Run ``write`` (which opens its own transaction) now, or with group commits set
-        up, in the group's transaction when the scheduled commit runs."""
+        up, in the group's transaction when the scheduled commit runs; then
+        ``on_commit()``, once what it wrote is committed (never, if it is lost)."""
         if self._schedule is None:
             write()
+            if on_commit is not None:
+                on_commit()
             return
         if not self._pending:
             self._schedule(self.commit_pending)
-        self._pending.append(write)
+        self._pending.append((write, on_commit))
 
     @property
     def pending(self) -> bool:
@@ -109,7 +112,7 @@ class Store:
             writes, self._pending = self._pending, []
             try:
                 with self.transaction():
-                    self._run(writes)
+                    written = self._run(writes)
             except sqlite3.Error as exc:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
@@ -117,15 +120,23 @@ class Store:
                 self.lost_commits.lost(str(exc), writes=len(writes))
             else:
                 self.lost_commits.written()
+                for on_commit in written:
+                    on_commit()
 
-    def _run(self, writes: list[Callable[[], None]]) -> None:
-        for write in writes:
+    def _run(self, writes: list[tuple[Callable[[], None], Callable[[], None] | None]]) -> list[Callable[[], None]]:
+        """Run the writes; returns the ``on_commit`` callbacks of those that succeeded."""
+        written = []
+        for write, on_commit in writes:
             try:
                 write()
             except Exception as exc:              # one bad record must not cost the others theirs
                 log.error("store write failed; dropped", extra={"kv": {"error": repr(exc)}})
                 if not self.db.in_transaction:
                     raise                         # the whole transaction is gone: nothing to keep
+            else:
+                if on_commit is not None:
+                    written.append(on_commit)
+        return written
 
     def close(self) -> None:
         self.commit_pending()

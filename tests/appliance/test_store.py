@@ -64,11 +64,13 @@ def test_a_failing_write_in_a_group_is_dropped_alone(tmp_path, caplog):
     store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
     turns = []
     store.group_commits(turns.append)
-    store.submit(_insert(store, 1))
-    store.submit(_insert(store, 1))                    # violates UNIQUE: rolled back to its savepoint
-    store.submit(_insert(store, 2))
+    committed = []
+    store.submit(_insert(store, 1), lambda: committed.append(1))
+    store.submit(_insert(store, 1), lambda: committed.append("again"))    # violates UNIQUE: rolled back
+    store.submit(_insert(store, 2), lambda: committed.append(2))          # to its savepoint, alone
+    assert committed == []                             # nothing is committed before the turn
     turns.pop()()
-    assert _rows(path) == [1, 2]
+    assert _rows(path) == [1, 2] and committed == [1, 2]
     [record] = caplog.records
     assert record.getMessage() == "store write failed; dropped" and "UNIQUE" in record.kv["error"]
 
@@ -87,8 +89,9 @@ def test_without_group_commit_a_write_is_committed_at_once(tmp_path):
     path = tmp_path / "qbox.db"
     store = Store(path)
     store.ensure_schema("demo", ["CREATE TABLE t (a INTEGER UNIQUE);"])
-    store.submit(_insert(store, 5))
-    assert _rows(path) == [5]
+    committed = []
+    store.submit(_insert(store, 5), lambda: committed.append(5))
+    assert _rows(path) == [5] and committed == [5]
 
 
 def _filler(store: Store, value: int):
@@ -110,11 +113,13 @@ def test_a_full_disk_loses_the_groups_it_cannot_commit_and_the_store_goes_on(tmp
     store.db.execute(f"PRAGMA max_page_count = {pages}")   # no page more: SQLite's 'database or disk is full'
     turns = []
     store.group_commits(turns.append)
+    committed = []
     for _ in range(2):                                 # two ticks while the disk is full
-        store.submit(_filler(store, 1))
-        store.submit(_insert(store, 2))
+        store.submit(_filler(store, 1), lambda: committed.append(1))
+        store.submit(_insert(store, 2), lambda: committed.append(2))
         turns.pop()()                                  # raises nothing: the service's frames still go
     assert store.lost_commits.count == 2 and _rows(path) == [] and not store.db.in_transaction
+    assert committed == []                             # a lost record is not counted as written
     messages = [r.getMessage() for r in caplog.records]
     assert messages.count("store commit failed; its records are lost until commits succeed again") == 1
     store.db.execute("PRAGMA max_page_count = 100000")  # space again
