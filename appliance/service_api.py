@@ -79,7 +79,9 @@ class ServiceApi:
             "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
                       "recording_failures": s.media.recording_failures},
             # what a full disk cost: group commits lost whole (Store.commit_pending), queue_log lines
-            "store": {"failed_commits": s.store.lost_commits.count, "queue_log_lost": s.queue_log.losses.count},
+            "store": {"failed_commits": s.store.lost_commits.count, "queue_log_lost": s.queue_log.losses.count,
+                      # CDRs of lost commits, written again once a second; a full backlog drops its oldest
+                      "cdrs_waiting": len(s.cdrs.backlog), "cdrs_dropped": s.cdrs.dropped},
             "cpu_s": {"process": round(time.process_time(), 3),
                       **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},
         }

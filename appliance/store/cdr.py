@@ -10,13 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Literal
 
 from appliance.store.db import Store
 
-__all__ = ["Cdr", "CdrStore", "DISPOSITIONS"]
+__all__ = ["Cdr", "CdrStore", "DISPOSITIONS", "BACKLOG_MAX"]
+
+# CDRs kept in memory while the disk is full (about 1 kB each), to be written once it has room
+BACKLOG_MAX = 100_000
 
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "ABANDONED", "TRANSFERRED", "OVERFLOW")
 
@@ -88,23 +93,45 @@ class Cdr:
 _FIELDS = tuple(f.name for f in fields(Cdr))
 _COLUMNS = [*_FIELDS, "duration", "billsec"]
 _INSERT = f"INSERT INTO cdr ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + name for name in _COLUMNS)})"
+_INSERT_AGAIN = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)     # a record never goes in twice
 
 
 class CdrStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, backlog_max: int = BACKLOG_MAX) -> None:
         self.store = store
         store.ensure_schema("cdr", _MIGRATIONS)
         self.committed = 0          # records written by this process and committed
+        # records whose group commit was lost (a full disk), oldest first, for retry()
+        self.backlog: deque[dict] = deque(maxlen=backlog_max)
+        self.dropped = 0            # pushed out of a full backlog: lost for good
 
     def write(self, cdr: Cdr) -> None:
         """Commit one record: now, or in the store's group commit at the end of this loop
         iteration (see :class:`Store`).  Once committed it survives a crash, and counts
-        in :attr:`committed`."""
+        in :attr:`committed`; if the commit is lost, the record waits in :attr:`backlog`."""
         row = cdr.as_row()
-        self.store.submit(lambda: self._insert(row), self._count)
+        self.store.submit(lambda: self._insert(row), self._count, lambda: self._keep(row))
+
+    def retry(self) -> None:
+        """Write the records a full disk kept back, in a transaction of their own (so they
+        never cost a tick's fresh records their commit); they keep waiting while there is
+        still no room.  The service calls it once a second."""
+        rows = list(self.backlog)
+        try:
+            with self.store.transaction() as db:
+                db.executemany(_INSERT_AGAIN, rows)
+        except sqlite3.Error:
+            return
+        self.backlog.clear()
+        self.committed += len(rows)
 
     def _count(self) -> None:
         self.committed += 1
+
+    def _keep(self, row: dict) -> None:
+        if len(self.backlog) == self.backlog.maxlen:
+            self.dropped += 1       # the oldest goes: memory is not a disk
+        self.backlog.append(row)
 
     def _insert(self, row: dict) -> None:
         with self.store.transaction() as db:

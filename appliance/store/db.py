@@ -83,10 +83,13 @@ class Store:
         """From now on :meth:`submit` defers writes to one commit that ``schedule`` runs."""
         self._schedule = schedule
 
-    def submit(self, write: Callable[[], None], on_commit: Callable[[], None] | None = None) -> None:
+    def submit(self, write: Callable[[], None], on_commit: Callable[[], None] | None = None,
+               on_lost: Callable[[], None] | None = None) -> None:
         """Run ``write`` (which opens its own transaction) now, or with group commits set
         up, in the group's transaction when the scheduled commit runs; then
-        ``on_commit()``, once what it wrote is committed (never, if it is lost)."""
+        ``on_commit()`` once what it wrote is committed, or ``on_lost()`` if its group
+        commit is lost whole (a full disk), so the writer may keep the record and submit
+        it again.  (A write that fails alone, a bad record, gets neither.)"""
         if self._schedule is None:
             write()
             if on_commit is not None:
@@ -94,7 +97,7 @@ class Store:
             return
         if not self._pending:
             self._schedule(self.commit_pending)
-        self._pending.append((write, on_commit))
+        self._pending.append((write, on_commit, on_lost))
 
     @property
     def pending(self) -> bool:
@@ -118,15 +121,19 @@ class Store:
                     self.db.execute("ROLLBACK")
                 self._depth = 0
                 self.lost_commits.lost(str(exc), writes=len(writes))
+                for _, _, on_lost in writes:
+                    if on_lost is not None:
+                        on_lost()
             else:
                 self.lost_commits.written()
                 for on_commit in written:
                     on_commit()
 
-    def _run(self, writes: list[tuple[Callable[[], None], Callable[[], None] | None]]) -> list[Callable[[], None]]:
+    def _run(self, writes: list[tuple[Callable[[], None], Callable[[], None] | None, Callable[[], None] | None]]
+             ) -> list[Callable[[], None]]:
         """Run the writes; returns the ``on_commit`` callbacks of those that succeeded."""
         written = []
-        for write, on_commit in writes:
+        for write, on_commit, _ in writes:
             try:
                 write()
             except Exception as exc:              # one bad record must not cost the others theirs

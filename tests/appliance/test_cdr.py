@@ -34,6 +34,26 @@ def test_rows_round_trip_with_duration_and_billsec(tmp_path):
     assert [r["uniqueid"] for r in cdrs.since(limit=1)] == ["c2"]
 
 
+def test_cdrs_of_a_commit_a_full_disk_lost_wait_in_memory_and_are_written_once_it_has_room(tmp_path):
+    store = Store(tmp_path / "q.db")
+    cdrs = CdrStore(store, backlog_max=2)
+    turns = []
+    store.group_commits(turns.append)
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")     # no page more: 'database or disk is full'
+    for n in range(3):
+        cdrs.write(cdr(n, 1000.0 + n, ivr_path="x" * 5000))  # more than the pages left
+        turns.pop()()
+    assert (cdrs.committed, [r["uniqueid"] for r in cdrs.backlog], cdrs.dropped) == (0, ["c1", "c2"], 1)
+    cdrs.retry()                                            # while the disk is still full: they wait on
+    assert (cdrs.committed, len(cdrs.backlog), store.lost_commits.count) == (0, 2, 3)
+    assert not turns and not store.db.in_transaction        # in a transaction of their own, rolled back
+    store.db.execute("PRAGMA max_page_count = 100000")      # room again
+    cdrs.retry()
+    assert (cdrs.committed, len(cdrs.backlog)) == (2, 0)
+    assert [r["uniqueid"] for r in CdrStore(Store(tmp_path / "q.db")).since()] == ["c1", "c2"]
+
+
 def test_export_csv_and_json(tmp_path, run_qbox):
     db = tmp_path / "q.db"
     cdrs = CdrStore(Store(db))
