@@ -125,7 +125,7 @@ class Service:
         self.acd = AcdEngine(self.clock, config.queues, config.agents)
         fresh = not AcdStore(self.store).load_agents()[0]
         # queue events are committed with the CDRs, in the same transaction
-        self.stats = attach_store(self.acd, self.store, schedule=self.store.submit)
+        self.stats = attach_store(self.acd, self.store, group_commit=True)
         self.queue_log = attach_queue_log(self.acd, self.paths.queue_log)
 
         self.backend = open_backend(config.dahdi.device)

@@ -243,3 +243,66 @@ def test_rows_of_a_store_from_before_the_snapshots_are_taken_as_of_its_last_even
     records, times = AcdStore(Store(db)).load_agents()
     assert [r.calls for r in records] == [2]
     assert times["a"].seconds == {"available": 12.5}      # the old row already held that event
+
+
+def test_events_of_a_group_commit_a_full_disk_lost_are_written_first_with_the_next(tmp_path):
+    db = tmp_path / "qbox.db"
+    clock = ManualClock()
+    store = Store(db)
+    store.db.execute("CREATE TABLE big (b TEXT)")
+    turns = []
+    store.group_commits(turns.append)
+    engine = AcdEngine(clock, QUEUES, AGENTS)
+    stats = attach_store(engine, store, group_commit=True)
+    engine.start()
+    turns.pop()()
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")      # no page more
+    engine.agent_login("a")                                   # its events fit, but in the same group
+    store.submit(_big_write(store))                           # a write that does not fails it whole
+    turns.pop()()
+    assert store.lost_commits.count == 1 and _kinds(db) == ["engine_started"]
+    store.db.execute("PRAGMA max_page_count = 100000")       # room again
+    clock.advance(3)
+    engine.agent_pause("a", "lunch")
+    turns.pop()()
+    assert _kinds(db) == ["engine_started", "member_added", "member_added", "agent_state",   # the login's,
+                          "agent_paused", "agent_state"]                                    # then the pause's
+    # a's row is written again (which rows reached the disk was unknown): a restart needs nothing lost
+    engine2, stats2 = start(db, ManualClock(start=100.0))
+    assert (engine2.agent_status("a").state, engine2.agent_status("a").reason) == ("paused", "lunch")
+    assert stats2.agents["a"].seconds["available"] == stats.agents["a"].seconds["available"] == 3.0
+
+
+def test_events_held_for_a_full_disk_are_bounded_the_oldest_go_first(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr("appliance.acd.persistence.HELD_MAX", 2)
+    db = tmp_path / "qbox.db"
+    store = Store(db)
+    store.db.execute("CREATE TABLE big (b TEXT)")
+    turns = []
+    store.group_commits(turns.append)
+    engine = AcdEngine(ManualClock(), QUEUES, AGENTS)
+    attach_store(engine, store, group_commit=True)
+    engine.start()
+    turns.pop()()
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    engine.agent_login("a")                                   # three events: one more than held
+    store.submit(_big_write(store))
+    turns.pop()()
+    store.db.execute("PRAGMA max_page_count = 100000")
+    engine.agent_pause("a", "lunch")
+    turns.pop()()
+    assert _kinds(db) == ["engine_started", "member_added", "agent_state", "agent_paused", "agent_state"]
+    assert "ACD events dropped: more held for a full disk than can be kept" in caplog.messages
+
+
+def _big_write(store: Store):
+    def write() -> None:
+        with store.transaction() as db:
+            db.executemany("INSERT INTO big VALUES (?)", [("x" * 3000,)] * 3)
+    return write
+
+
+def _kinds(db) -> list[str]:
+    return [event["kind"] for event in AcdStore(Store(db)).events()]
