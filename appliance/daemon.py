@@ -353,8 +353,10 @@ class Service:
             status = self.acd.queue_status(queue.name)
             waits = [caller.waited for caller in status.callers]
             self.queue_alarms.update(queue.name, len(waits), max(waits, default=0.0))
-        if self.cdrs.backlog:       # CDRs a full disk kept back: try them again
+        if self.cdrs.backlog:       # what a full disk kept back: try it again
             self.cdrs.retry()
+        if self.queue_log.held:
+            self.queue_log.flush()
         if self._seconds % 60 == 0:
             self.disk_alarms.check(str(self.paths.state_dir))
         if self._seconds % TOWER_SUPERVISION_S == 0 and self.tower_output is not None:

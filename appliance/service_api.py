@@ -79,8 +79,10 @@ class ServiceApi:
             "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
                       "recording_failures": s.media.recording_failures},
             # what a full disk cost: group commits lost whole (Store.commit_pending), queue_log lines
-            "store": {"failed_commits": s.store.lost_commits.count, "queue_log_lost": s.queue_log.losses.count,
-                      # CDRs of lost commits, written again once a second; a full backlog drops its oldest
+            # CDRs of lost commits and queue_log lines wait in memory and are written again
+            # once a second; a full hold drops its oldest (the *_dropped/_lost counts)
+            "store": {"failed_commits": s.store.lost_commits.count, "queue_log_lost": s.queue_log.dropped,
+                      "queue_log_waiting": s.queue_log.waiting,
                       "cdrs_waiting": len(s.cdrs.backlog), "cdrs_dropped": s.cdrs.dropped},
             "cpu_s": {"process": round(time.process_time(), 3),
                       **{kind: round(seconds, 3) for kind, seconds in sorted(s.cpu.items())}},

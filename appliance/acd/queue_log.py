@@ -41,9 +41,10 @@ setups (Wazo/XiVO, FreePBX) add the line from the dialplan with
 no dialplan, so it writes that line itself.  The agent column is the membername
 everywhere, also for PENALTY (where app_queue writes the interface).
 
-The writer appends each line with one ``write(2)`` on an ``O_APPEND`` descriptor, so
-a ``kill -9`` of the service loses no line it has written.  A line that cannot be
-written (a full disk) is lost and counted (:class:`~appliance.losses.LossCounter`).
+The writer appends each event's lines with one ``write(2)`` on an ``O_APPEND``
+descriptor, so a ``kill -9`` of the service loses no line it has written.  Lines that
+cannot be written (a full disk) are held in memory and written once there is room
+(see :class:`QueueLogWriter`).
 """
 from __future__ import annotations
 
@@ -135,8 +136,18 @@ def parse_line(line: str) -> dict[str, Any]:
             "event": parts[4], "data": parts[5:]}
 
 
+# queue_log lines held while they cannot be written (a full disk): about 100 bytes each
+HELD_MAX = 100_000
+
+
 class QueueLogWriter:
-    """Appends queue_log lines to ``path``; subscribe :meth:`on_event` to an engine."""
+    """Appends queue_log lines to ``path``; subscribe :meth:`on_event` to an engine.
+
+    An event's lines go out in one write.  Lines that cannot be written (a full disk)
+    are held, in order, and written before the next ones or at :meth:`flush` (the
+    service calls it once a second); past ``HELD_MAX`` lines the oldest are dropped
+    and counted in :attr:`dropped`.
+    """
 
     def __init__(self, path: str | Path, agent_names: Mapping[str, str] | None = None) -> None:
         self.path = Path(path)
@@ -146,16 +157,44 @@ class QueueLogWriter:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise QboxError(f"{self.path}: cannot open queue_log: {exc.strerror}") from exc
-        self.losses = LossCounter(log, "queue_log lines lost", "queue_log written again", path=str(self.path))
+        self.failures = LossCounter(log, "queue_log cannot be written; its lines are held",
+                                    "queue_log written again", path=str(self.path))
+        self.held = bytearray()      # lines not written yet (the first may be part written)
+        self.dropped = 0             # lines dropped from a full hold: lost for good
+
+    @property
+    def waiting(self) -> int:
+        """Lines held, not yet written."""
+        return self.held.count(b"\n")
 
     def on_event(self, event: ev.AcdEvent) -> None:
-        for line in format_records(event, lambda agent: self._names.get(agent, agent)):
-            try:
-                os.write(self._fd, line.encode())
-            except OSError as exc:
-                self.losses.lost(exc.strerror)
-            else:
-                self.losses.written()
+        lines = format_records(event, lambda agent: self._names.get(agent, agent))
+        if lines:
+            self.held += "".join(lines).encode()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is held; what cannot be written waits for the next try."""
+        if not self.held:
+            return
+        try:
+            written = os.write(self._fd, self.held)
+        except OSError as exc:
+            self.failures.lost(exc.strerror)
+            self._drop_oldest()
+            return
+        del self.held[:written]     # a short write (the disk just filled) leaves the rest held
+        if not self.held:
+            self.failures.written()
+
+    def _drop_oldest(self) -> None:
+        excess = self.waiting - HELD_MAX
+        if excess > 0:
+            cut = 0
+            for _ in range(excess):
+                cut = self.held.index(b"\n", cut) + 1
+            del self.held[:cut]
+            self.dropped += excess
 
     def close(self) -> None:
         os.close(self._fd)

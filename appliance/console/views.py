@@ -49,9 +49,9 @@ def render_status(status: dict[str, Any]) -> list[str]:
     if store.get("failed_commits") or store.get("queue_log_lost"):
         lines.append(f"Store     {store['failed_commits']} commits and {store['queue_log_lost']} queue_log lines"
                      " lost (disk full?)")
-    if store.get("cdrs_waiting") or store.get("cdrs_dropped"):
-        lines.append(f"          {store['cdrs_waiting']} CDRs held in memory until the disk has room,"
-                     f" {store.get('cdrs_dropped', 0)} dropped")
+    if store.get("cdrs_waiting") or store.get("cdrs_dropped") or store.get("queue_log_waiting"):
+        lines.append(f"          {store['cdrs_waiting']} CDRs and {store.get('queue_log_waiting', 0)} queue_log lines"
+                     f" held until the disk has room, {store.get('cdrs_dropped', 0)} CDRs dropped")
     lines.append("")
     return lines + render_spans(status["spans"])
 

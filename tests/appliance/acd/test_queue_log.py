@@ -148,14 +148,21 @@ def test_membership_changes_log_only_for_logged_in_agents(build, tmp_path):
     assert log_lines(tmp_path / "queue_log") == [f"{T}|MANAGER|r|in|ADDMEMBER|", f"{T}|MANAGER|q|in|REMOVEMEMBER|"]
 
 
-def test_lines_that_cannot_be_written_are_counted_and_logged_once(build, clock, tmp_path, caplog):
+def test_lines_that_cannot_be_written_are_held_in_order_and_written_once_there_is_room(build, clock, tmp_path,
+                                                                                       caplog, monkeypatch):
     engine, rec = build([QueueConfig("q")], [AgentConfig("a", queues=(Membership("q"),))])
     writer = attach_queue_log(engine, "/dev/full")        # every write: ENOSPC
     engine.join("q", "u1")
     engine.hangup("u1")
-    assert writer.losses.count == 3 and [e.kind for e in rec.events][-1] == "caller_left"    # the queues went on
-    assert [r.getMessage() for r in caplog.records] == ["queue_log lines lost"]
+    assert writer.waiting == 3 and [e.kind for e in rec.events][-1] == "caller_left"    # the queues went on
+    assert [r.getMessage() for r in caplog.records] == ["queue_log cannot be written; its lines are held"]
+    monkeypatch.setattr("appliance.acd.queue_log.HELD_MAX", 3)
+    engine.join("q", "u2")                                # one line more than may be held: the oldest goes
+    assert (writer.waiting, writer.dropped) == (3, 1)
     writer._fd = os.open(tmp_path / "queue_log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)   # space again
-    engine.join("q", "u2")
-    assert writer.losses.count == 3 and log_lines(tmp_path / "queue_log")[0].endswith("|u2|q|NONE|ENTERQUEUE|||1")
+    writer.flush()                                        # as the service does once a second
+    lines = log_lines(tmp_path / "queue_log")
+    assert [line.split("|", 1)[1] for line in lines] == [     # u1's ENTERQUEUE was the one dropped
+        "u1|q|a|RINGCANCELED|0", "u1|q|NONE|ABANDON|1|1|0", "u2|q|NONE|ENTERQUEUE|||1"]
+    assert writer.waiting == 0
     assert caplog.records[-1].getMessage() == "queue_log written again"

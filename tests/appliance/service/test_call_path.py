@@ -71,12 +71,13 @@ def test_a_recording_that_cannot_be_made_leaves_the_call_alone(box_factory):
     status = box.request("status")
     assert (status["media"]["recording_failures"], status["counters"]["recordings"]) == (1, 0)
     assert "          1 recordings stopped on a file error (see the log)" in render_status(status)
-    assert status["store"] == {"failed_commits": 0, "queue_log_lost": 0, "cdrs_waiting": 0, "cdrs_dropped": 0}
+    assert status["store"] == {"failed_commits": 0, "queue_log_lost": 0, "queue_log_waiting": 0,
+                               "cdrs_waiting": 0, "cdrs_dropped": 0}
     assert not any(line.startswith("Store") for line in render_status(status))
     status["store"]["failed_commits"] = 2                  # as a full disk would leave it
     assert "Store     2 commits and 0 queue_log lines lost (disk full?)" in render_status(status)
-    status["store"]["cdrs_waiting"] = 3
-    assert "          3 CDRs held in memory until the disk has room, 0 dropped" in render_status(status)
+    status["store"]["cdrs_waiting"], status["store"]["queue_log_waiting"] = 3, 7
+    assert "          3 CDRs and 7 queue_log lines held until the disk has room, 0 CDRs dropped" in render_status(status)
     assert "recording stopped" in (box.root / "service.log").read_text()
 
 
