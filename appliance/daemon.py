@@ -132,7 +132,7 @@ class Service:
         self.law = "alaw" if config.spans[0].type == "e1" else "ulaw"
         self.span_media = {s.number: self.backend.open_span_media(s.number, mode=self.law) for s in config.spans}
         self.dchannels = {s.number: self.backend.open_dchannel(s.number) for s in config.spans}
-        self.media = MediaEngine(self.span_media, law=self.law)
+        self.media = MediaEngine(self.span_media, law=self.law, on_device_lost=self._media_lost)
 
         ivr = config.ivr
         self.prompts = PromptLibrary(ivr.prompts_dir if ivr else "/var/lib/qbox/prompts",
@@ -362,6 +362,9 @@ class Service:
         if self._seconds % TOWER_SUPERVISION_S == 0 and self.tower_output is not None:
             self.tower_output.supervise()
         self._seconds += 1
+
+    def _media_lost(self, number: int, exc: DahdiError) -> None:
+        self._device_lost(number, self.span_media[number], exc)
 
     def _device_lost(self, number: int, device, exc: DahdiError) -> None:
         """A span's device went away (driver unloaded, card or simulator gone): stop

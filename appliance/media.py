@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from cython_ext import g711
 from cython_ext.dtmf import MultiChannelDtmf
 from cython_ext.mixer import Mixer
-from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE, SpanMedia
+from drivers.dahdi.interface import BLOCK_SAMPLES, IDLE_CODE, DahdiError, SpanMedia
 
 __all__ = ["ChannelRef", "MediaEngine", "Recorder", "SILENCE"]
 
@@ -173,8 +173,13 @@ class _Span:
 class MediaEngine:
     """Owns the media of every span; the call layer asks it to play, listen and bridge."""
 
-    def __init__(self, spans: dict[int, SpanMedia], law: str = "alaw", block: int = BLOCK_SAMPLES) -> None:
+    def __init__(self, spans: dict[int, SpanMedia], law: str = "alaw", block: int = BLOCK_SAMPLES,
+                 on_device_lost: Callable[[int, DahdiError], None] | None = None) -> None:
+        """``on_device_lost(span, error)``: a span's device failed a read or write in a tick;
+        the span is detached and the tick goes on with the others (without it, the error
+        is raised)."""
         self.law = law
+        self.on_device_lost = on_device_lost
         self.block = block
         self._spans: dict[int, _Span] = {}
         for slot, (number, media) in enumerate(sorted(spans.items())):
@@ -298,7 +303,12 @@ class MediaEngine:
                 continue
             block = blocks.get(span.number) if blocks is not None else None
             if block is None:
-                block = span.media.read_block()
+                try:
+                    block = span.media.read_block()
+                except DahdiError as exc:
+                    self._device_lost(span, exc)
+                    incoming.append(None)
+                    continue
             if block is None or len(block) != span.size:
                 self.missed_blocks += 1
                 block = None
@@ -312,7 +322,11 @@ class MediaEngine:
         ready = 0
         for span, block in zip(self._order, outgoing):
             if block is not None:
-                span.media.write_block(block)
+                try:
+                    span.media.write_block(block)
+                except DahdiError as exc:     # gone between its read and now (a card pulled)
+                    self._device_lost(span, exc)
+                    continue
                 ready += 1
         for tap in full:
             self._write_out(self._taps[id(tap)])
@@ -321,6 +335,12 @@ class MediaEngine:
             if on_done is not None:
                 on_done()
         return ready
+
+    def _device_lost(self, span: _Span, exc: DahdiError) -> None:
+        if self.on_device_lost is None:
+            raise exc
+        self.detach(span.number)
+        self.on_device_lost(span.number, exc)
 
     def _write_out(self, recorder: Recorder, closing: bool = False) -> None:
         """Flush (or close) a recorder, counting the recordings that stop on an error."""

@@ -11,6 +11,7 @@ import pytest
 from appliance.audio import read_wav_frames
 from appliance.media import ChannelRef, MediaEngine, Recorder
 from cython_ext import g711, tones
+from drivers.dahdi.interface import DahdiError
 from drivers.dahdi.memory import MemorySpanMedia
 
 BLOCK = 160
@@ -74,6 +75,28 @@ def test_bridge_across_spans_carries_both_ways_and_records_stereo(tmp_path):
     channels, rate, samples = read_wav_frames(tmp_path / "rec.wav")
     assert (channels, rate, len(samples)) == (2, 8000, 2 * 3 * BLOCK)
     assert tuple(samples[:2]) == (g711.decode_table("alaw")[1], g711.decode_table("alaw")[100])
+
+
+class _PulledSpan(MemorySpanMedia):
+    """A span whose device goes away between its read and its write."""
+
+    def write_block(self, block: bytes) -> None:
+        raise DahdiError("span media: the device has gone away")
+
+
+def test_a_span_whose_device_fails_in_a_tick_is_detached_and_the_others_go_on():
+    pulled, other = _PulledSpan(2), MemorySpan(2)
+    lost = []
+    engine = MediaEngine({1: pulled, 3: other}, on_device_lost=lambda span, exc: lost.append((span, str(exc))))
+    pulled.feed({})
+    other.feed({})
+    assert engine.tick() == 1 and len(other.sent) == 1
+    assert lost == [(1, "span media: the device has gone away")]
+    pulled.feed({})                                   # it is no longer read
+    other.feed({})
+    assert engine.tick() == 1 and len(pulled.arriving) == 1 and lost == [(1, "span media: the device has gone away")]
+    with pytest.raises(DahdiError):                   # with nobody to tell, the error is the caller's
+        MediaEngine({1: _PulledSpan(1)}).tick({1: bytes([0xD5]) * BLOCK})
 
 
 def test_a_span_without_a_block_is_counted_and_skipped():
