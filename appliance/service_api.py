@@ -78,9 +78,9 @@ class ServiceApi:
             # the tick's health: a span without its block in a tick is a missed block (a slip)
             "media": {"ticks": s.media.ticks, "missed_blocks": s.media.missed_blocks,
                       "recording_failures": s.media.recording_failures},
-            # what a full disk cost: group commits lost whole (Store.commit_pending), queue_log lines
-            # CDRs of lost commits and queue_log lines wait in memory and are written again
-            # once a second; a full hold drops its oldest (the *_dropped/_lost counts)
+            # what a full disk costs: group commits lost whole (Store.commit_pending); the CDRs
+            # of lost commits and unwritten queue_log lines wait in memory and are written again
+            # once a second, and a full hold drops its oldest (cdrs_dropped, queue_log_lost)
             "store": {"failed_commits": s.store.lost_commits.count, "queue_log_lost": s.queue_log.dropped,
                       "queue_log_waiting": s.queue_log.waiting,
                       "cdrs_waiting": len(s.cdrs.backlog), "cdrs_dropped": s.cdrs.dropped},

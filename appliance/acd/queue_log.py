@@ -160,17 +160,14 @@ class QueueLogWriter:
         self.failures = LossCounter(log, "queue_log cannot be written; its lines are held",
                                     "queue_log written again", path=str(self.path))
         self.held = bytearray()      # lines not written yet (the first may be part written)
+        self.waiting = 0             # the lines in held, counted as they come and go (held may be megabytes)
         self.dropped = 0             # lines dropped from a full hold: lost for good
-
-    @property
-    def waiting(self) -> int:
-        """Lines held, not yet written."""
-        return self.held.count(b"\n")
 
     def on_event(self, event: ev.AcdEvent) -> None:
         lines = format_records(event, lambda agent: self._names.get(agent, agent))
         if lines:
             self.held += "".join(lines).encode()
+            self.waiting += len(lines)
             self.flush()
 
     def flush(self) -> None:
@@ -183,6 +180,7 @@ class QueueLogWriter:
             self.failures.lost(exc.strerror)
             self._drop_oldest()
             return
+        self.waiting -= self.held.count(b"\n", 0, written)
         del self.held[:written]     # a short write (the disk just filled) leaves the rest held
         if not self.held:
             self.failures.written()
@@ -194,6 +192,7 @@ class QueueLogWriter:
             for _ in range(excess):
                 cut = self.held.index(b"\n", cut) + 1
             del self.held[:cut]
+            self.waiting -= excess
             self.dropped += excess
 
     def close(self) -> None:
